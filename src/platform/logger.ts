@@ -1,0 +1,20 @@
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+
+export type { Logger };
+
+/**
+ * JSON logs on stdout (or a given stream). Fastify derives a child logger per request carrying
+ * its `reqId`, so every line written while serving a request names that request.
+ */
+export function createLogger(config: Pick<Config, 'log'>, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    {
+      level: config.log.level,
+      base: { service: 'crucible' },
+      // Never log credentials, even when a request object is logged whole.
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.apiKey', '*.secretAccessKey'], censor: '[redacted]' },
+    },
+    destination ?? process.stdout,
+  );
+}
