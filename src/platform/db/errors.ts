@@ -53,11 +53,12 @@ export function isSqliteBusy(err: unknown): boolean {
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
-/** The error SQLite gives once busy waiting and retries are exhausted. */
-export function sqliteBusyError(file: string, waitedMs: number, cause: unknown): UnavailableError {
+/** The error SQLite gives once busy waiting and retries are exhausted (`waitedMs` undefined: no retry was possible). */
+export function sqliteBusyError(file: string, waitedMs: number | undefined, cause: unknown): UnavailableError {
+  const how = waitedMs === undefined ? 'was locked by another process' : `stayed locked by another process for ${Math.round(waitedMs / 1000)} s`;
   return new UnavailableError(
     'db_busy',
-    `The SQLite database ${file} stayed locked by another process for ${Math.round(waitedMs / 1000)} s. Retry later; if it persists, look for a stuck process holding the file open.`,
+    `The SQLite database ${file} ${how}. Retry later; if it persists, look for a stuck process holding the file open.`,
     { file },
     { cause },
   );
@@ -76,7 +77,7 @@ export function mapSqliteError(err: unknown, file: string): unknown {
     return uniqueViolation(table, qualified.map((c) => c.split('.').pop()!), err);
   }
   if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return foreignKeyViolation(undefined, err);
-  if (code.startsWith('SQLITE_BUSY')) return sqliteBusyError(file, 0, err);
+  if (code.startsWith('SQLITE_BUSY')) return sqliteBusyError(file, undefined, err);
   if (code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_READONLY' || code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR')) {
     return new UnavailableError(
       'db_unavailable',

@@ -8,7 +8,7 @@ export const MIGRATION_LOCK_TABLE = 'crucible_migrations_lock';
 
 /** Names of the migrations recorded in the database; empty when none ever ran. */
 export async function appliedMigrations(db: Kysely<any>): Promise<string[]> {
-  const tables = await db.introspection.getTables();
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
   if (!tables.some((t) => t.name === MIGRATION_TABLE)) return [];
   const rows = await db.selectFrom(MIGRATION_TABLE).select('name').orderBy('name').execute();
   return rows.map((row) => String(row.name));

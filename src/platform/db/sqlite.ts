@@ -10,9 +10,13 @@ import { isSqliteBusy, mapSqliteError, sqliteBusyError } from './errors.js';
 import { MappedDriver, type ConnectionPolicy } from './mapped-driver.js';
 import type { Tables } from './tables.js';
 
-/** SQLite's own busy handler waits this long for a lock before a statement fails with SQLITE_BUSY. */
-const BUSY_TIMEOUT_MS = 5_000;
-/** Beyond the busy handler, statements outside a transaction are retried with backoff until this much time has passed. */
+/**
+ * SQLite's own busy handler (busy_timeout) waits this long for a lock before a statement fails with
+ * SQLITE_BUSY. It sleeps synchronously, blocking the event loop, so it is kept short; the longer wait
+ * is done by retryBusy below, asynchronously, which lets this process go on serving meanwhile.
+ */
+const BUSY_TIMEOUT_MS = 250;
+/** Statements outside a transaction that stay busy are retried with backoff until this much time has passed. */
 const BUSY_RETRY_WINDOW_MS = 30_000;
 
 /**
