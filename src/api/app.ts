@@ -1,0 +1,49 @@
+import cors from '@fastify/cors';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { AppContext } from '../app/context.js';
+import { registerAuthRoutes } from '../auth/index.js';
+import { newId } from '../platform/ids.js';
+import { registerAuditTrail } from './audit-hook.js';
+import { registerAuthentication } from './authenticate.js';
+import { registerErrorHandling } from './error-handler.js';
+import { registerHealthRoutes } from './health.js';
+import { registerHomePage } from './home-page.js';
+import { registerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
+
+/** Builds the HTTP app over a context. Listening, and closing the context, are the caller's. */
+export async function buildApi(ctx: AppContext): Promise<FastifyInstance> {
+  const { server } = ctx.config;
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: server.bodyLimitBytes,
+    genReqId: (request) => {
+      // Honour a caller's request id (proxies set one) when it is sane; else make a sortable one.
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : newId('req');
+    },
+    // On close, idle keep-alive sockets go at once; in-flight requests finish (graceful drain).
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    return payload;
+  });
+
+  registerErrorHandling(app, server.bodyLimitBytes);
+  if (server.corsOrigins.length > 0) await app.register(cors, { origin: server.corsOrigins });
+  await registerOpenApi(app);
+  registerMetrics(app);
+  registerAuthentication(app, ctx.keys);
+  registerAuditTrail(app, ctx.audit);
+
+  registerHealthRoutes(app, ctx.readiness);
+  registerHomePage(app, ctx.readiness);
+  registerAuthRoutes(app, { keys: ctx.keys, audit: ctx.audit });
+  await app.ready();
+  return app;
+}
