@@ -50,9 +50,10 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 /**
  * The behaviour every Database adapter must have. `open` returns a migrated database; it is called
  * once for the shared handle and again by the tests that need a second one, so it must reopen the
- * same database each time.
+ * same database each time. `openEmpty` returns a new database that was never migrated, each call
+ * (its close() also disposes of it).
  */
-export function describeDatabaseContract(name: string, open: () => Promise<Database>): void {
+export function describeDatabaseContract(name: string, open: () => Promise<Database>, openEmpty: () => Promise<Database>): void {
   describe(`Database contract: ${name}`, () => {
     let database: Database;
     beforeAll(async () => {
@@ -86,6 +87,21 @@ export function describeDatabaseContract(name: string, open: () => Promise<Datab
         expect(await codeOf(open())).toBe('db_newer_than_code');
       } finally {
         await database.db.deleteFrom(MIGRATION_TABLE as never).where('name' as never, '=', future as never).execute();
+      }
+    });
+
+    it('a migration that fails halfway leaves nothing behind (db_migration_failed)', async () => {
+      const empty = await openEmpty();
+      try {
+        // audit_log already exists, so 0001 creates api_keys and then fails: api_keys must be rolled back too.
+        await empty.db.schema.createTable('audit_log').addColumn('id', 'text').execute();
+        const err = await migrateToLatest(empty.db).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'db_migration_failed', details: { migration: '0001-initial' } });
+        const tables = (await empty.db.introspection.getTables()).map((t) => t.name);
+        expect(tables).not.toContain('api_keys');
+        expect(await appliedMigrations(empty.db)).toEqual([]);
+      } finally {
+        await empty.close();
       }
     });
 

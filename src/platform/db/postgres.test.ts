@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../config.js';
 import { CrucibleError } from '../errors.js';
 import { describeDatabaseContract } from './database.contract.js';
 import { openDatabase } from './open.js';
-import { isPostgresUrl } from './postgres.js';
+import { isPostgresUrl, openPostgres } from './postgres.js';
 
 function configFor(url: string): Config {
   return loadConfig({ env: {}, cwd: '/nonexistent-crucible-home', overrides: { database: { url } } });
@@ -31,7 +31,15 @@ describeWithPostgres('PostgreSQL adapter', () => {
     await testDb?.drop();
   });
 
-  describeDatabaseContract('postgres', () => openDatabase(configFor(testDb.url)));
+  describeDatabaseContract(
+    'postgres',
+    () => openDatabase(configFor(testDb.url)),
+    async () => {
+      const scratch = await createTestPostgres();
+      const database = await openPostgres(scratch.url);
+      return { ...database, close: () => database.close().then(() => scratch.drop()) };
+    },
+  );
 
   it('reports dialect postgres', async () => {
     const database = await openDatabase(configFor(testDb.url));

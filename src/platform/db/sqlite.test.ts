@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../config.js';
 import { describeDatabaseContract } from './database.contract.js';
 import { openDatabase } from './open.js';
+import { openSqlite } from './sqlite.js';
 
 const run = promisify(execFile);
 const homes: string[] = [];
@@ -23,7 +25,11 @@ function tempConfig(overrides: Record<string, unknown> = {}): Config {
 }
 
 const contractConfig = tempConfig();
-describeDatabaseContract('sqlite', () => openDatabase(contractConfig));
+describeDatabaseContract(
+  'sqlite',
+  () => openDatabase(contractConfig),
+  () => openSqlite(path.join(contractConfig.home, `empty-${randomUUID()}.db`)),
+);
 
 describe('SQLite adapter', () => {
   it('creates the file (and missing folders) under home, with WAL, NORMAL sync, foreign keys and a busy timeout', async () => {
