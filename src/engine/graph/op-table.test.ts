@@ -1,0 +1,103 @@
+/**
+ * Every primitive op's gradient against central finite differences, run through ONNX Runtime in
+ * float64 (ONNX Runtime 1.30 runs every op of the table in float64 on the CPU).
+ */
+import { describe, expect, it } from 'vitest';
+import { type CheckInput, checkGradients } from '../onnx/gradcheck.js';
+import { OPS, type OpName } from './op-table.js';
+import * as g from './ops.js';
+import type { Tensor } from './tensor.js';
+
+interface Case {
+  inputs: CheckInput[];
+  build: (...xs: Tensor[]) => Tensor | Tensor[];
+  tol?: number;
+  h?: number;
+}
+const N = (...shape: number[]): CheckInput => ({ shape });
+const P = (...shape: number[]): CheckInput => ({ shape, init: 'positive' });
+const I = (shape: number[], values: number[]): CheckInput => ({ shape, dtype: 'int64', values });
+const TOL = 1e-6;
+
+/** Comparisons, casts to bool and fill have no gradient of their own; each case checks the gradient that flows around them. */
+const CASES: Record<OpName, Case[]> = {
+  add: [{ inputs: [N(2, 3), N(3)], build: g.add }],
+  sub: [{ inputs: [N(2, 1), N(1, 3)], build: g.sub }],
+  mul: [{ inputs: [N(2, 3), N(2, 1)], build: g.mul }],
+  div: [{ inputs: [N(2, 3), P(3)], build: g.div }],
+  equal: [{ inputs: [N(2, 3), N(2, 3)], build: (a, b) => g.where(g.equal(a, a), a, b) }],
+  less: [{ inputs: [N(2, 3), N(2, 3)], build: (a, b) => g.where(g.less(a, b), a, b) }],
+  greater: [{ inputs: [N(2, 3), N(2, 3)], build: (a, b) => g.mul(a, g.cast(g.greater(a, b), a.dtype)) }],
+  neg: [{ inputs: [N(2, 3)], build: g.neg }],
+  exp: [{ inputs: [N(2, 3)], build: g.exp }],
+  log: [{ inputs: [P(2, 3)], build: g.log }],
+  tanh: [{ inputs: [N(2, 3)], build: g.tanh }],
+  sigmoid: [{ inputs: [N(2, 3)], build: g.sigmoid }],
+  relu: [{ inputs: [N(2, 3)], build: g.relu }],
+  sqrt: [{ inputs: [P(2, 3)], build: g.sqrt }],
+  reciprocal: [{ inputs: [P(2, 3)], build: g.reciprocal }],
+  pow: [{ inputs: [P(2, 3)], build: (x) => g.pow(x, 2.5) }],
+  where: [{ inputs: [{ shape: [2, 3], dtype: 'bool', values: [1, 0, 1, 0, 0, 1] }, N(2, 3), N(3)], build: g.where }],
+  // float64 → float32 → float64 rounds to float32, so this one case has an fp32 tolerance.
+  cast: [{ inputs: [N(2, 3)], build: (x) => g.cast(g.cast(x, 'float32'), 'float64'), h: 1e-3, tol: 1e-3 }],
+  matmul: [
+    { inputs: [N(2, 3, 4), N(4, 5)], build: g.matmul }, // shared weight: dB folded into one GEMM
+    { inputs: [N(2, 1, 3, 4), N(3, 4, 2)], build: g.matmul }, // batch dims broadcast both ways
+  ],
+  transpose: [{ inputs: [N(2, 3, 4)], build: (x) => g.transpose(x, [2, 0, 1]) }],
+  reshape: [{ inputs: [N(2, 6)], build: (x) => g.reshape(x, [3, -1]) }],
+  expand: [{ inputs: [N(3, 1)], build: (x) => g.expand(x, [2, 3, 4]) }],
+  reduceSum: [{ inputs: [N(2, 3, 4)], build: (x) => g.reduceSum(x, [0, 2]) }],
+  reduceMean: [{ inputs: [N(2, 3, 4)], build: (x) => g.reduceMean(x, 1, true) }],
+  reduceMax: [
+    { inputs: [N(3, 4)], build: (x) => g.reduceMax(x, -1) },
+    // ties: the gradient is split between the equal maxima
+    { inputs: [N(2, 2)], build: (x) => g.reduceMax(g.concat([x, x], 1), 1, true) },
+  ],
+  softmax: [{ inputs: [N(3, 4)], build: (x) => g.softmax(x, -1) }, { inputs: [N(3, 4)], build: (x) => g.softmax(x, 0) }],
+  logSoftmax: [{ inputs: [N(3, 4)], build: (x) => g.logSoftmax(x, -1) }],
+  gather: [{ inputs: [N(5, 3), I([2, 3], [0, 4, 4, 1, 0, 4])], build: g.gather }], // repeated rows accumulate
+  scatterAdd: [{ inputs: [N(5, 3), I([4], [1, 3, 1, 0]), N(4, 3)], build: g.scatterAdd }],
+  slice: [{ inputs: [N(3, 5)], build: (x) => g.slice(x, 1, 1, 4) }],
+  pad: [{ inputs: [N(3, 2)], build: (x) => g.pad(x, 0, 1, 2) }],
+  concat: [{ inputs: [N(2, 3), N(2, 2)], build: (a, b) => g.concat([a, b], 1) }],
+  split: [
+    { inputs: [N(2, 5)], build: (x) => g.split(x, 1, [2, 3]) },
+    { inputs: [N(2, 5)], build: (x) => g.split(x, 1, [2, 3])[1]! }, // an unused output contributes zeros
+  ],
+  fill: [{ inputs: [N(2, 3)], build: (x) => g.mul(x, g.add(g.full(x.graph, [2, 3], 2, x.dtype), x)) }],
+  rmsNorm: [{ inputs: [N(2, 3, 4), N(4)], build: (x, s) => g.rmsNorm(x, s, 1e-5) }],
+  softmaxCrossEntropy: [
+    { inputs: [N(5, 4), I([5], [1, -100, 3, 0, 3])], build: (x, t) => g.softmaxCrossEntropy(x, t).loss },
+    { inputs: [N(3, 4), I([3], [2, 0, -100])], build: (x, t) => Object.values(g.softmaxCrossEntropy(x, t)) },
+  ],
+};
+
+describe('op table gradients vs central finite differences (float64)', () => {
+  it('has a gradient check for every op of the table', () => {
+    expect(Object.keys(CASES).sort()).toEqual(Object.keys(OPS).sort());
+  });
+
+  for (const [op, cases] of Object.entries(CASES))
+    cases.forEach((c, i) => {
+      it(`${op}${cases.length > 1 ? ` #${i + 1}` : ''}`, async () => {
+        const tol = c.tol ?? TOL;
+        const { maxdiff } = await checkGradients(c.inputs, c.build, { h: c.h });
+        console.log(`maxdiff ${maxdiff.toExponential(1)} ≤ tol ${tol.toExponential(0)} (${op}${cases.length > 1 ? ` #${i + 1}` : ''})`);
+        expect(maxdiff).toBeLessThanOrEqual(tol);
+      });
+    });
+
+  it('catches a wrong gradient (tanh vjp with its sign flipped)', async () => {
+    const row = OPS.tanh;
+    const good = row.vjp;
+    row.vjp = (n, gy) => good(n, gy).map((t) => t && g.neg(t));
+    try {
+      const { maxdiff } = await checkGradients([N(2, 3)], g.tanh);
+      console.log(`maxdiff ${maxdiff.toExponential(1)} > tol ${TOL.toExponential(0)} (tanh, sabotaged)`);
+      expect(maxdiff).toBeGreaterThan(0.1);
+    } finally {
+      row.vjp = good;
+    }
+  });
+});

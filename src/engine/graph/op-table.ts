@@ -1,0 +1,426 @@
+/**
+ * The op table: one row per primitive, each with shape inference (`infer`), ONNX emission (`emit`,
+ * opset 23) and its vector-Jacobian product (`vjp`) written with other ops. Backward mirrors forward:
+ * `vjp` receives the gradients of the node's outputs and returns one gradient (or null) per input.
+ * Everything else in the engine (RMSNorm composites, attention, AdamW) is built from these rows.
+ */
+import type { Attr, Emitter } from './emitter.js';
+import * as g from './ops.js';
+import { type DType, type Dim, type Shape, ShapeError, broadcast, divideDims, fmtShape, isFloat, isStatic, numel } from './shape.js';
+import type { Node, Tensor, TensorType } from './tensor.js';
+
+type None = Record<never, never>;
+type Reduce = { axes: number[]; keepdims: boolean };
+
+/** The attributes of each op; the keys are the op names. */
+export interface OpAttrs {
+  add: None; sub: None; mul: None; div: None;
+  equal: None; less: None; greater: None;
+  neg: None; exp: None; log: None; tanh: None; sigmoid: None; relu: None; sqrt: None; reciprocal: None;
+  pow: { exponent: number };
+  where: None;
+  cast: { to: DType };
+  matmul: None;
+  transpose: { perm: number[] };
+  reshape: { shape: Dim[] };
+  expand: { shape: Dim[] };
+  reduceSum: Reduce; reduceMean: Reduce; reduceMax: Reduce;
+  softmax: { axis: number }; logSoftmax: { axis: number };
+  gather: None; scatterAdd: None;
+  slice: { axis: number; start: number; end: number };
+  pad: { axis: number; before: number; after: number };
+  concat: { axis: number };
+  split: { axis: number; sizes: number[] };
+  fill: { shape: Dim[]; value: number; dtype: DType };
+  rmsNorm: { eps: number };
+  softmaxCrossEntropy: { ignoreIndex: number };
+}
+export type OpName = keyof OpAttrs;
+
+export interface OpRow<A> {
+  infer(inputs: readonly Tensor[], attrs: A): TensorType[];
+  emit(e: Emitter, node: Node<A>): void;
+  vjp(node: Node<A>, gy: readonly (Tensor | null)[]): (Tensor | null)[];
+}
+
+// ── helpers ─────────────────────────────────────────────────────────────────────────────────────
+const fail = (msg: string): never => { throw new ShapeError(msg); };
+const DTYPE_CODE: Record<DType, number> = { float32: 1, float64: 11, int32: 6, int64: 7, bool: 9 };
+export const onnxDType = (d: DType): number => DTYPE_CODE[d];
+
+/** Emits `opType` with the node's inputs and outputs in order. */
+const direct = <A>(opType: string, attrs?: (a: A) => Record<string, Attr>) => (e: Emitter, n: Node<A>): void => {
+  e.node(opType, n.inputs.map((t) => e.name(t)), n.outputs.map((t) => e.name(t)), attrs?.(n.attrs));
+};
+
+function sameDType(op: string, xs: readonly Tensor[]): DType {
+  const d = xs[0]!.dtype;
+  for (const x of xs) if (x.dtype !== d) fail(`${op}: dtype mismatch ${xs.map((t) => t.dtype).join(' vs ')}`);
+  return d;
+}
+function floatOnly(op: string, x: Tensor): DType {
+  return isFloat(x.dtype) ? x.dtype : fail(`${op}: expected a float tensor, got ${x.dtype} ${fmtShape(x.shape)}`);
+}
+function broadcastOrFail(op: string, xs: readonly Tensor[]): Dim[] {
+  let s: Dim[] | null = [...xs[0]!.shape];
+  for (const x of xs.slice(1)) s = s && broadcast(s, x.shape);
+  return s ?? fail(`${op}: cannot broadcast ${xs.map((x) => fmtShape(x.shape)).join(' with ')}`);
+}
+const elementwise = (op: string, out?: DType) => (xs: readonly Tensor[]): TensorType[] => {
+  const dtype = sameDType(op, xs);
+  return [{ shape: broadcastOrFail(op, xs), dtype: out ?? dtype }];
+};
+const unaryFloat = (op: string) => (xs: readonly Tensor[]): TensorType[] => [{ shape: xs[0]!.shape, dtype: floatOnly(op, xs[0]!) }];
+const noGrad = (n: Node<unknown>): null[] => n.inputs.map(() => null);
+const reducedShape = (s: Shape, { axes, keepdims }: Reduce): Dim[] =>
+  keepdims ? s.map((d, i) => (axes.includes(i) ? 1 : d)) : s.filter((_, i) => !axes.includes(i));
+/** The gradient of a reduction's output, with the reduced axes kept as 1s. */
+const keptGrad = (gy: Tensor, x: Tensor, r: Reduce): Tensor => (r.keepdims ? gy : g.reshape(gy, reducedShape(x.shape, { ...r, keepdims: true })));
+const expandTo = (t: Tensor, x: Tensor): Tensor => (isStatic(x.shape) ? g.expand(t, x.shape) : g.expand(t, x.shape, x));
+const staticDim = (op: string, x: Tensor, axis: number): number =>
+  typeof x.shape[axis] === 'number' ? (x.shape[axis] as number) : fail(`${op}: axis ${axis} of ${fmtShape(x.shape)} must have a fixed size`);
+
+type Table = { [K in OpName]: OpRow<OpAttrs[K]> };
+
+export const OPS: Table = {
+  // ── elementwise binary (numpy broadcasting; gradients summed back to each operand's shape) ─────
+  add: {
+    infer: elementwise('add'),
+    emit: direct('Add'),
+    vjp: ({ inputs: [a, b] }, [gy]) => [g.sumTo(gy!, a!), g.sumTo(gy!, b!)],
+  },
+  sub: {
+    infer: elementwise('sub'),
+    emit: direct('Sub'),
+    vjp: ({ inputs: [a, b] }, [gy]) => [g.sumTo(gy!, a!), g.sumTo(g.neg(gy!), b!)],
+  },
+  mul: {
+    infer: elementwise('mul'),
+    emit: direct('Mul'),
+    vjp: ({ inputs: [a, b] }, [gy]) => [g.sumTo(g.mul(gy!, b!), a!), g.sumTo(g.mul(gy!, a!), b!)],
+  },
+  div: {
+    infer: elementwise('div'),
+    emit: direct('Div'),
+    // d(a/b)/db = -a/b² = -y/b
+    vjp: ({ inputs: [a, b], outputs: [y] }, [gy]) => [g.sumTo(g.div(gy!, b!), a!), g.sumTo(g.neg(g.div(g.mul(gy!, y!), b!)), b!)],
+  },
+  equal: { infer: elementwise('equal', 'bool'), emit: direct('Equal'), vjp: noGrad },
+  less: { infer: elementwise('less', 'bool'), emit: direct('Less'), vjp: noGrad },
+  greater: { infer: elementwise('greater', 'bool'), emit: direct('Greater'), vjp: noGrad },
+
+  // ── elementwise unary ───────────────────────────────────────────────────────────────────────
+  neg: { infer: unaryFloat('neg'), emit: direct('Neg'), vjp: (_, [gy]) => [g.neg(gy!)] },
+  exp: { infer: unaryFloat('exp'), emit: direct('Exp'), vjp: ({ outputs: [y] }, [gy]) => [g.mul(gy!, y!)] },
+  log: { infer: unaryFloat('log'), emit: direct('Log'), vjp: ({ inputs: [x] }, [gy]) => [g.div(gy!, x!)] },
+  tanh: {
+    infer: unaryFloat('tanh'),
+    emit: direct('Tanh'),
+    vjp: ({ outputs: [y] }, [gy]) => [g.mul(gy!, g.sub(1, g.mul(y!, y!)))],
+  },
+  sigmoid: {
+    infer: unaryFloat('sigmoid'),
+    emit: direct('Sigmoid'),
+    vjp: ({ outputs: [y] }, [gy]) => [g.mul(gy!, g.mul(y!, g.sub(1, y!)))],
+  },
+  relu: {
+    infer: unaryFloat('relu'),
+    emit: direct('Relu'),
+    // NOTE: the subgradient at exactly 0 is taken as 0 (as PyTorch does).
+    vjp: ({ inputs: [x] }, [gy]) => [g.where(g.greater(x!, 0), gy!, 0)],
+  },
+  sqrt: {
+    infer: unaryFloat('sqrt'),
+    emit: direct('Sqrt'),
+    vjp: ({ outputs: [y] }, [gy]) => [g.div(g.mul(gy!, 0.5), y!)],
+  },
+  reciprocal: {
+    infer: unaryFloat('reciprocal'),
+    emit: direct('Reciprocal'),
+    vjp: ({ outputs: [y] }, [gy]) => [g.neg(g.mul(gy!, g.mul(y!, y!)))],
+  },
+  pow: {
+    // inputs: [x, exponent as a scalar constant]; the exponent is fixed, so it gets no gradient.
+    infer: (xs) => [{ shape: xs[0]!.shape, dtype: floatOnly('pow', xs[0]!) }],
+    emit: direct('Pow'),
+    vjp: ({ inputs: [x], attrs: { exponent: p } }, [gy]) => [g.mul(gy!, g.mul(g.pow(x!, p - 1), p)), null],
+  },
+  where: {
+    infer: ([c, a, b]) => {
+      if (c!.dtype !== 'bool') fail(`where: condition must be bool, got ${c!.dtype}`);
+      return [{ shape: broadcastOrFail('where', [c!, a!, b!]), dtype: sameDType('where', [a!, b!]) }];
+    },
+    emit: direct('Where'),
+    vjp: ({ inputs: [c, a, b] }, [gy]) => [null, g.sumTo(g.where(c!, gy!, 0), a!), g.sumTo(g.where(c!, 0, gy!), b!)],
+  },
+  cast: {
+    infer: ([x], { to }) => [{ shape: x!.shape, dtype: to }],
+    emit: direct('Cast', ({ to }) => ({ to: onnxDType(to) })),
+    vjp: ({ inputs: [x], attrs: { to } }, [gy]) => [isFloat(x!.dtype) && isFloat(to) ? g.cast(gy!, x!.dtype) : null],
+  },
+
+  // ── linear algebra and layout ───────────────────────────────────────────────────────────────
+  matmul: {
+    infer: ([a, b]) => {
+      const dtype = sameDType('matmul', [a!, b!]);
+      const bad = a!.rank < 2 || b!.rank < 2 || a!.shape[a!.rank - 1] !== b!.shape[b!.rank - 2];
+      const batch = bad ? null : broadcast(a!.shape.slice(0, -2), b!.shape.slice(0, -2));
+      if (!batch) fail(`matmul: expected [...,M,K] @ [...,K,N], got ${fmtShape(a!.shape)} @ ${fmtShape(b!.shape)}`);
+      return [{ shape: [...batch!, a!.shape[a!.rank - 2]!, b!.shape[b!.rank - 1]!], dtype }];
+    },
+    emit: direct('MatMul'),
+    vjp: ({ inputs: [a, b] }, [gy]) => {
+      const da = g.sumTo(g.matmul(gy!, g.transpose(b!)), a!); // [..., M, K]
+      if (b!.rank === 2 && a!.rank > 2) {
+        // NOTE: a weight shared over the batch: fold batch into rows so dB is one big GEMM
+        // [K, B·T] @ [B·T, N] instead of a batched product summed afterwards.
+        const K = a!.shape[a!.rank - 1]!;
+        const N = b!.shape[1]!;
+        const a2 = g.reshape(a!, [-1, K]); // [B*T, K]
+        const g2 = g.reshape(gy!, [-1, N]); // [B*T, N]
+        return [da, g.matmul(g.transpose(a2), g2)]; // [K, N]
+      }
+      return [da, g.sumTo(g.matmul(g.transpose(a!), gy!), b!)];
+    },
+  },
+  transpose: {
+    infer: ([x], { perm }) => {
+      const ok = perm.length === x!.rank && [...perm].sort((p, q) => p - q).every((p, i) => p === i);
+      if (!ok) fail(`transpose: perm [${perm}] does not fit ${fmtShape(x!.shape)}`);
+      return [{ shape: perm.map((p) => x!.shape[p]!), dtype: x!.dtype }];
+    },
+    emit: direct('Transpose', ({ perm }) => ({ perm })),
+    vjp: ({ attrs: { perm } }, [gy]) => {
+      const inv = perm.map((_, i) => perm.indexOf(i));
+      return [g.transpose(gy!, inv)];
+    },
+  },
+  reshape: {
+    // inputs: [x] or [x, like]; with `like`, the target is like's run-time shape.
+    infer: ([x, like], { shape }) => {
+      const holes = shape.filter((d) => d === -1).length;
+      const known = shape.filter((d) => d !== -1);
+      const rest = divideDims(x!.shape, known);
+      const out = shape.map((d) => (d === -1 ? rest! : d));
+      if (holes > 1 || rest === null || (holes === 0 && rest !== 1) || (like && !sameShape(like.shape, out)))
+        fail(`reshape: cannot reshape ${fmtShape(x!.shape)} (${numel(x!.shape)}) to ${fmtShape(shape)}`);
+      return [{ shape: out, dtype: x!.dtype }];
+    },
+    emit: (e, n) => {
+      const [x, like] = n.inputs;
+      const out = [e.name(n.outputs[0]!)];
+      if (like) return void e.node('Reshape', [e.name(x!), e.node('Shape', [e.name(like)], 1)[0]!], out);
+      const target = n.attrs.shape;
+      if (isStatic(target)) return void e.node('Reshape', [e.name(x!), e.ints(target)], out);
+      // Named dims: copy a dim in place (0), or let ONNX infer one (-1) ...
+      let hole = target.includes(-1);
+      const dims = target.map((d, i) => (typeof d === 'number' ? d : d === x!.shape[i] ? 0 : hole ? null : ((hole = true), -1)));
+      if (dims.every((d) => d !== null)) return void e.node('Reshape', [e.name(x!), e.ints(dims as number[])], out);
+      // ... or, when only 1s are added or removed, squeeze and unsqueeze.
+      const y = n.outputs[0]!;
+      const ones = (s: Shape): number[] => s.flatMap((d, i) => (d === 1 ? [i] : []));
+      if (!sameShape(x!.shape.filter((d) => d !== 1), y.shape.filter((d) => d !== 1)))
+        fail(`reshape: cannot emit ${fmtShape(x!.shape)} → ${fmtShape(target)} with named dims; pass a 'like' tensor`);
+      const sq = ones(x!.shape).length ? e.node('Squeeze', [e.name(x!), e.ints(ones(x!.shape))], 1)[0]! : e.name(x!);
+      e.node('Unsqueeze', [sq, e.ints(ones(y.shape))], out);
+    },
+    vjp: ({ inputs: [x, like] }, [gy]) => [isStatic(x!.shape) ? g.reshape(gy!, x!.shape) : g.reshape(gy!, x!.shape, x!), null],
+  },
+  expand: {
+    // inputs: [x] or [x, like]
+    infer: ([x, like], { shape }) => {
+      const out = broadcast(x!.shape, shape);
+      if (!out || !sameShape(out, shape) || (like && !sameShape(like.shape, shape)))
+        fail(`expand: cannot broadcast ${fmtShape(x!.shape)} to ${fmtShape(shape)}`);
+      return [{ shape, dtype: x!.dtype }];
+    },
+    emit: (e, n) => {
+      const [x, like] = n.inputs;
+      const out = [e.name(n.outputs[0]!)];
+      if (like) return void e.node('Expand', [e.name(x!), e.node('Shape', [e.name(like)], 1)[0]!], out);
+      const lead = n.attrs.shape.length - x!.rank;
+      const dims = n.attrs.shape.map((d, i) =>
+        typeof d === 'number' ? d : x!.shape[i - lead] === d ? 1 : fail(`expand: cannot emit named dim ${d}; pass a 'like' tensor`));
+      e.node('Expand', [e.name(x!), e.ints(dims)], out);
+    },
+    vjp: ({ inputs: [x, like] }, [gy]) => [g.sumTo(gy!, x!), null],
+  },
+
+  // ── reductions ──────────────────────────────────────────────────────────────────────────────
+  reduceSum: {
+    infer: ([x], r) => [{ shape: reducedShape(x!.shape, r), dtype: x!.dtype }],
+    emit: (e, n) => void e.node('ReduceSum', [e.name(n.inputs[0]!), e.ints(n.attrs.axes)], [e.name(n.outputs[0]!)], { keepdims: +n.attrs.keepdims }),
+    vjp: ({ inputs: [x], attrs }, [gy]) => [expandTo(keptGrad(gy!, x!, attrs), x!)],
+  },
+  reduceMean: {
+    infer: ([x], r) => [{ shape: reducedShape(x!.shape, r), dtype: floatOnly('reduceMean', x!) }],
+    emit: (e, n) => void e.node('ReduceMean', [e.name(n.inputs[0]!), e.ints(n.attrs.axes)], [e.name(n.outputs[0]!)], { keepdims: +n.attrs.keepdims }),
+    vjp: ({ inputs: [x], attrs }, [gy]) => {
+      const count = numel(attrs.axes.map((a) => x!.shape[a]!));
+      if (typeof count !== 'number') fail(`reduceMean: gradient over named axes ${fmtShape(x!.shape)} is not supported`);
+      return [expandTo(g.div(keptGrad(gy!, x!, attrs), count as number), x!)];
+    },
+  },
+  reduceMax: {
+    infer: ([x], r) => [{ shape: reducedShape(x!.shape, r), dtype: x!.dtype }],
+    emit: (e, n) => void e.node('ReduceMax', [e.name(n.inputs[0]!), e.ints(n.attrs.axes)], [e.name(n.outputs[0]!)], { keepdims: +n.attrs.keepdims }),
+    vjp: ({ inputs: [x], outputs: [y], attrs }, [gy]) => {
+      // NOTE: at ties the gradient is split evenly among the maxima (so it still sums to gy).
+      const mask = g.cast(g.equal(x!, keptGrad(y!, x!, attrs)), x!.dtype); // like x
+      const count = g.reduceSum(mask, attrs.axes, true);
+      return [g.mul(mask, g.div(keptGrad(gy!, x!, attrs), count))];
+    },
+  },
+  softmax: {
+    infer: unaryFloat('softmax'),
+    emit: direct('Softmax', ({ axis }) => ({ axis })),
+    // dx = y ⊙ (gy − Σ gy⊙y)
+    vjp: ({ outputs: [y], attrs: { axis } }, [gy]) => [g.mul(y!, g.sub(gy!, g.reduceSum(g.mul(gy!, y!), axis, true)))],
+  },
+  logSoftmax: {
+    infer: unaryFloat('logSoftmax'),
+    emit: direct('LogSoftmax', ({ axis }) => ({ axis })),
+    // dx = gy − softmax ⊙ Σ gy
+    vjp: ({ outputs: [y], attrs: { axis } }, [gy]) => [g.sub(gy!, g.mul(g.exp(y!), g.reduceSum(gy!, axis, true)))],
+  },
+
+  // ── indexing ────────────────────────────────────────────────────────────────────────────────
+  gather: {
+    infer: ([data, idx]) => {
+      if (data!.rank < 1 || (idx!.dtype !== 'int64' && idx!.dtype !== 'int32'))
+        fail(`gather: expected data [V,...] and int indices, got ${fmtShape(data!.shape)} ${data!.dtype} by ${fmtShape(idx!.shape)} ${idx!.dtype}`);
+      return [{ shape: [...idx!.shape, ...data!.shape.slice(1)], dtype: data!.dtype }];
+    },
+    emit: direct('Gather', () => ({ axis: 0 })),
+    // NOTE: rows picked several times accumulate their gradients (ScatterND with reduction=add).
+    vjp: ({ inputs: [data, idx] }, [gy]) => [g.scatterAdd(g.zerosLike(data!), idx!, gy!), null],
+  },
+  scatterAdd: {
+    infer: ([data, idx, upd]) => {
+      const want = [...idx!.shape, ...data!.shape.slice(1)];
+      if (!sameShape(upd!.shape, want) || (idx!.dtype !== 'int64' && idx!.dtype !== 'int32'))
+        fail(`scatterAdd: expected updates ${fmtShape(want)} for data ${fmtShape(data!.shape)} and indices ${fmtShape(idx!.shape)}, got ${fmtShape(upd!.shape)}`);
+      return [{ shape: data!.shape, dtype: sameDType('scatterAdd', [data!, upd!]) }];
+    },
+    emit: (e, n) => {
+      const [data, idx, upd] = n.inputs;
+      const i64 = idx!.dtype === 'int64' ? e.name(idx!) : e.node('Cast', [e.name(idx!)], 1, { to: 7 })[0]!;
+      const rows = e.node('Unsqueeze', [i64, e.ints([-1])], 1)[0]!; // [...I, 1]
+      e.node('ScatterND', [e.name(data!), rows, e.name(upd!)], [e.name(n.outputs[0]!)], { reduction: 'add' });
+    },
+    vjp: ({ inputs: [, idx] }, [gy]) => [gy!, null, g.gather(gy!, idx!)],
+  },
+  slice: {
+    infer: ([x], { axis, start, end }) => {
+      const n = staticDim('slice', x!, axis);
+      if (!(0 <= start && start <= end && end <= n)) fail(`slice: [${start}:${end}] out of range for axis ${axis} of ${fmtShape(x!.shape)}`);
+      return [{ shape: x!.shape.map((d, i) => (i === axis ? end - start : d)), dtype: x!.dtype }];
+    },
+    emit: (e, { inputs: [x], outputs: [y], attrs: a }) =>
+      void e.node('Slice', [e.name(x!), e.ints([a.start]), e.ints([a.end]), e.ints([a.axis])], [e.name(y!)]),
+    vjp: ({ inputs: [x], attrs: a }, [gy]) => [g.pad(gy!, a.axis, a.start, (x!.shape[a.axis] as number) - a.end)],
+  },
+  pad: {
+    infer: ([x], { axis, before, after }) => {
+      const n = staticDim('pad', x!, axis);
+      if (before < 0 || after < 0) fail(`pad: negative padding ${before},${after}`);
+      return [{ shape: x!.shape.map((d, i) => (i === axis ? n + before + after : d)), dtype: x!.dtype }];
+    },
+    emit: (e, { inputs: [x], outputs: [y], attrs: a }) => {
+      const pads = new Array<number>(2 * x!.rank).fill(0);
+      pads[a.axis] = a.before;
+      pads[x!.rank + a.axis] = a.after;
+      e.node('Pad', [e.name(x!), e.ints(pads)], [e.name(y!)]);
+    },
+    vjp: ({ inputs: [x], attrs: a }, [gy]) => [g.slice(gy!, a.axis, a.before, a.before + (x!.shape[a.axis] as number))],
+  },
+  concat: {
+    infer: (xs, { axis }) => {
+      const dtype = sameDType('concat', xs);
+      const base = xs[0]!;
+      for (const x of xs)
+        if (x.rank !== base.rank || x.shape.some((d, i) => i !== axis && d !== base.shape[i]))
+          fail(`concat: shapes ${xs.map((t) => fmtShape(t.shape)).join(', ')} differ off axis ${axis}`);
+      const total = xs.reduce((s, x) => s + staticDim('concat', x, axis), 0);
+      return [{ shape: base.shape.map((d, i) => (i === axis ? total : d)), dtype }];
+    },
+    emit: direct('Concat', ({ axis }) => ({ axis })),
+    vjp: ({ inputs, attrs: { axis } }, [gy]) => {
+      let at = 0;
+      return inputs.map((x) => g.slice(gy!, axis, at, (at += x.shape[axis] as number)));
+    },
+  },
+  split: {
+    infer: ([x], { axis, sizes }) => {
+      const n = staticDim('split', x!, axis);
+      if (sizes.reduce((s, v) => s + v, 0) !== n) fail(`split: sizes [${sizes}] do not sum to axis ${axis} of ${fmtShape(x!.shape)}`);
+      return sizes.map((s) => ({ shape: x!.shape.map((d, i) => (i === axis ? s : d)), dtype: x!.dtype }));
+    },
+    emit: (e, n) => void e.node('Split', [e.name(n.inputs[0]!), e.ints(n.attrs.sizes)], n.outputs.map((t) => e.name(t)), { axis: n.attrs.axis }),
+    // NOTE: outputs that got no gradient contribute zeros.
+    vjp: ({ outputs, attrs: { axis } }, gy) => [g.concat(outputs.map((y, i) => gy[i] ?? g.zerosLike(y)), axis)],
+  },
+  fill: {
+    // inputs: [] or [like]; filled at run time by ConstantOfShape, so no bytes in the model.
+    infer: (_, { shape, dtype }) => [{ shape, dtype }],
+    emit: (e, n) => {
+      const [like] = n.inputs;
+      const shape = like ? e.node('Shape', [e.name(like)], 1)[0]! : e.ints(n.attrs.shape as number[]);
+      e.node('ConstantOfShape', [shape], [e.name(n.outputs[0]!)], { value: { value: n.attrs.value, dtype: n.attrs.dtype } });
+    },
+    vjp: noGrad,
+  },
+
+  // ── fused standard ops, gradients written explicitly ────────────────────────────────────────
+  rmsNorm: {
+    infer: ([x, scale]) => {
+      const C = x!.shape[x!.rank - 1];
+      if (scale!.rank !== 1 || scale!.shape[0] !== C) fail(`rmsNorm: expected x [...,C] and scale [C], got ${fmtShape(x!.shape)} and ${fmtShape(scale!.shape)}`);
+      return [{ shape: x!.shape, dtype: sameDType('rmsNorm', [x!, scale!]) }];
+    },
+    emit: direct('RMSNormalization', ({ eps }) => ({ axis: -1, epsilon: { f: eps } })),
+    vjp: ({ inputs: [x, scale], attrs: { eps } }, [gy]) => {
+      // forward: r = 1/sqrt(mean(x²) + eps), x̂ = x·r, y = x̂·scale
+      const r = g.rsqrt(g.add(g.reduceMean(g.mul(x!, x!), -1, true), eps)); // [..., 1]
+      const xhat = g.mul(x!, r); // [..., C]
+      const dxhat = g.mul(gy!, scale!); // [..., C]
+      // dx = r·(dx̂ − x̂·mean(dx̂⊙x̂))
+      const dx = g.mul(r, g.sub(dxhat, g.mul(xhat, g.reduceMean(g.mul(dxhat, xhat), -1, true))));
+      return [dx, g.sumTo(g.mul(gy!, xhat), scale!)];
+    },
+  },
+  softmaxCrossEntropy: {
+    // outputs: [mean loss over non-ignored rows (scalar), log-probabilities [N, V]]
+    infer: ([logits, t]) => {
+      if (logits!.rank !== 2 || t!.rank !== 1 || t!.shape[0] !== logits!.shape[0] || (t!.dtype !== 'int64' && t!.dtype !== 'int32'))
+        fail(`softmaxCrossEntropy: expected logits [N,V] and int targets [N], got ${fmtShape(logits!.shape)} and ${fmtShape(t!.shape)} ${t!.dtype}`);
+      const dtype = floatOnly('softmaxCrossEntropy', logits!);
+      return [{ shape: [], dtype }, { shape: logits!.shape, dtype }];
+    },
+    emit: direct('SoftmaxCrossEntropyLoss', ({ ignoreIndex }) => ({ ignore_index: ignoreIndex, reduction: 'mean' })),
+    vjp: ({ inputs: [logits, t], outputs: [, logProb], attrs: { ignoreIndex } }, [gLoss, gLogProb]) => {
+      const V = staticDim('softmaxCrossEntropy', logits!, 1);
+      const N = logits!.shape[0]!;
+      const p = g.exp(logProb!); // [N, V] softmax
+      const t2 = g.reshape(t!, [N, 1]); // [N, 1]
+      let dx: Tensor | null = null;
+      if (gLoss) {
+        // NOTE: mean over non-ignored rows: ignored rows get zero gradient, the rest (p − onehot)/count.
+        const keep = g.where(g.equal(t2, ignoreIndex), 0, g.full(logits!.graph, [1, 1], 1, p.dtype)); // [N, 1]
+        const scale = g.div(g.mul(keep, gLoss), g.reduceSum(keep)); // [N, 1]
+        const iota = logits!.graph.constant(Array.from({ length: V }, (_, i) => i), [V], t!.dtype); // [V]
+        const pMinusOnehot = g.where(g.equal(t2, iota), g.sub(p, 1), p); // [N, V]
+        dx = g.mul(pMinusOnehot, scale);
+      }
+      if (gLogProb) {
+        const d = g.sub(gLogProb, g.mul(p, g.reduceSum(gLogProb, -1, true))); // log-softmax VJP
+        dx = dx ? g.add(dx, d) : d;
+      }
+      return [dx, null];
+    },
+  },
+};
+
+function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
