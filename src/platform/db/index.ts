@@ -7,6 +7,6 @@
 export type { ApiKeysTable, AuditLogTable, Tables } from './tables.js';
 export type { Database, Dialect } from './database.js';
 export { openDatabase } from './open.js';
-export { migrateToLatest, MIGRATION_TABLE } from './migrate.js';
+export { appliedMigrations, migrateToLatest, MIGRATION_TABLE } from './migrate.js';
 export { openSqlite } from './sqlite.js';
 export { openPostgres, isPostgresUrl } from './postgres.js';
