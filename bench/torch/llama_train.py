@@ -15,6 +15,7 @@ materialises the [B,NH,T,T] scores as Crucible's graph does.
 import argparse
 import json
 import math
+import resource
 import time
 
 import torch
@@ -177,6 +178,7 @@ def main():
         "best_step_s": times[0],
         "params": params,
         "loss": loss,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux reports KiB
         "threads": a.threads,
         "batch": a.batch,
         "seq_len": a.seq_len,
