@@ -1,9 +1,10 @@
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from '../app/context.js';
 import { registerAuthRoutes } from '../auth/index.js';
 import { newId } from '../platform/ids.js';
+import { registerAccessLog } from './access-log.js';
 import { registerAuditTrail } from './audit-hook.js';
 import { registerAuthentication } from './authenticate.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -17,6 +18,7 @@ export async function buildApi(ctx: AppContext): Promise<FastifyInstance> {
   const { server } = ctx.config;
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: server.bodyLimitBytes,
     genReqId: (request) => {
       // Honour a caller's request id (proxies set one) when it is sane; else make a sortable one.
@@ -38,6 +40,7 @@ export async function buildApi(ctx: AppContext): Promise<FastifyInstance> {
   if (server.corsOrigins.length > 0) await app.register(cors, { origin: server.corsOrigins });
   await registerOpenApi(app);
   registerMetrics(app);
+  registerAccessLog(app);
   registerAuthentication(app, ctx.keys);
   registerAuditTrail(app, ctx.audit);
 

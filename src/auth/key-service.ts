@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError, UnauthenticatedError } from '../platform/
 import { newId } from '../platform/ids.js';
 import { requireRole, type Actor } from './actor.js';
 import { generateKeySecret, hashKey, looksLikeKey } from './api-key-secret.js';
+import { AuthCache } from './auth-cache.js';
 import { pageOf, type Page, type PageQuery } from '../platform/paging.js';
 import { CreateKeyInputSchema, RoleSchema, type ApiKey, type CreatedKey } from './schema.js';
 
@@ -16,7 +17,10 @@ const BAD_KEY = 'Invalid or revoked API key. Pass a valid key as "Authorization:
 export class KeyService {
   private readonly lastUsedWritten = new Map<string, number>();
 
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    private readonly cache = new AuthCache(),
+  ) {}
 
   /** Creates a key; the returned `key` is the only time the secret exists outside the caller. Admin only. */
   async create(actor: Actor, input: unknown): Promise<CreatedKey> {
@@ -62,6 +66,7 @@ export class KeyService {
       }
       const revokedAt = new Date().toISOString();
       await trx.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', id).execute();
+      this.cache.evictKey(id);
       return toApiKey({ ...row, revoked_at: revokedAt });
     });
   }
@@ -70,14 +75,22 @@ export class KeyService {
   async authenticate(presented: string | undefined): Promise<Actor> {
     if (!presented) throw new UnauthenticatedError();
     if (!looksLikeKey(presented)) throw new UnauthenticatedError('invalid_api_key', BAD_KEY);
+    const keyHash = hashKey(presented);
+    const cached = this.cache.get(keyHash);
+    if (cached) {
+      await this.touch(cached.id);
+      return cached;
+    }
     const row = await this.database.db
       .selectFrom('api_keys')
       .select(['id', 'name', 'role', 'revoked_at'])
-      .where('key_hash', '=', hashKey(presented))
+      .where('key_hash', '=', keyHash)
       .executeTakeFirst();
     if (!row || row.revoked_at) throw new UnauthenticatedError('invalid_api_key', BAD_KEY);
+    const actor: Actor = { id: row.id, name: row.name, role: RoleSchema.parse(row.role) };
+    this.cache.set(keyHash, actor);
     await this.touch(row.id);
-    return { id: row.id, name: row.name, role: RoleSchema.parse(row.role) };
+    return actor;
   }
 
   /** Number of keys ever created (revoked included): zero means a brand-new installation. */

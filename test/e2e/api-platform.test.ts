@@ -56,10 +56,15 @@ describe('API platform endpoints', () => {
   });
 
   it('puts the request id on every log line of a request and in the response', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { ...bearer(t.adminKey), 'x-request-id': 'trace-abc-123' } });
+    // A refused request writes two lines: the refusal (from the error handler) and the access line.
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { 'x-request-id': 'trace-abc-123' } });
+    expect(res.statusCode).toBe(401);
     expect(res.headers['x-request-id']).toBe('trace-abc-123');
     const lines = t.logs.filter((line) => line.reqId === 'trace-abc-123');
-    expect(lines.length).toBeGreaterThanOrEqual(2); // incoming request + request completed
+    expect(lines.map((line) => line.msg)).toEqual(['request refused', 'request']);
+    const accessLines = t.logs.filter((line) => line.msg === 'request');
+    expect(accessLines.length).toBeGreaterThan(0);
+    expect(accessLines.every((line) => typeof line.reqId === 'string')).toBe(true);
     const generated = await t.app.inject({ method: 'GET', url: '/healthz' });
     expect(generated.headers['x-request-id']).toMatch(/^req_/);
     expect(JSON.stringify(t.logs)).not.toContain(t.adminKey);
