@@ -96,6 +96,8 @@ describe('BatchSampler', () => {
     const b = await rampShard('b.tok', 120, 0);
     const cursor = BatchSampler.create([a], { seed: 0 }).cursor();
     expect(() => BatchSampler.resume([b], cursor)).toThrow(/cursor was saved for shards \[.*a\.tok \(100 tokens\)\] but the sampler was given \[.*b\.tok \(120 tokens\)\]/);
+    expect(() => BatchSampler.resume([a], { ...cursor, step: -1 })).toThrow(/cursor is malformed \(step: /);
+    expect(() => BatchSampler.resume([a], { ...cursor, version: 2 } as unknown as SamplerCursor)).toThrow(/cursor is malformed \(version: /);
     expect(() => BatchSampler.create([a], { seed: 0 }).nextBatch(1, 100)).toThrow(/No shard holds a window of T \+ 1 = 101 tokens \(the longest has 100\)/);
     expect(() => BatchSampler.create([a], { seed: 0 }).nextBatch(0, 4)).toThrow(/positive integers/);
     expect(() => BatchSampler.create([], { seed: 0 })).toThrow(/at least one/);

@@ -10,6 +10,7 @@
  * counters, plus each shard's name and size so a resume against different data fails loudly.
  */
 import { basename } from 'node:path';
+import { z } from 'zod';
 import { Xoshiro128, type PrngState } from './prng.js';
 import type { TokenShardReader } from './token-shard-reader.js';
 
@@ -29,6 +30,22 @@ export interface SamplerCursor {
   rngState: PrngState;
   shards: Array<{ name: string; tokenCount: number }>;
 }
+
+const count = z.number().int().min(0);
+const uint32 = z.number().int().min(0).max(2 ** 32 - 1);
+
+/** Validates a cursor read back from a checkpoint's JSON. */
+export const samplerCursorSchema = z
+  .object({
+    version: z.literal(1),
+    seed: count,
+    step: count,
+    epoch: count,
+    tokensServed: count,
+    rngState: z.tuple([uint32, uint32, uint32, uint32]),
+    shards: z.array(z.object({ name: z.string(), tokenCount: count }).strict()),
+  })
+  .strict();
 
 export class BatchSampler {
   private readonly rng: Xoshiro128;
@@ -53,8 +70,12 @@ export class BatchSampler {
   }
 
   /** A sampler that continues exactly where the one that produced `cursor` stood. */
-  static resume(shards: readonly TokenShardReader[], cursor: SamplerCursor): BatchSampler {
-    if (cursor.version !== 1) throw new Error(`Sampler cursor version ${String(cursor.version)} is not supported (expected 1)`);
+  static resume(shards: readonly TokenShardReader[], saved: SamplerCursor): BatchSampler {
+    const parsed = samplerCursorSchema.safeParse(saved);
+    if (!parsed.success) {
+      throw new Error(`Cannot resume: the sampler cursor is malformed (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+    }
+    const cursor: SamplerCursor = parsed.data;
     const expected = cursor.shards.map((s) => `${s.name} (${s.tokenCount} tokens)`).join(', ');
     const actual = describeShards(shards).map((s) => `${s.name} (${s.tokenCount} tokens)`).join(', ');
     if (expected !== actual) {

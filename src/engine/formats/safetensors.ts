@@ -60,10 +60,13 @@ export async function writeSafetensors(
   await syncDirectory(dirname(path));
 }
 
+/** Node caps one read or write at 2 GiB; larger tensors go through in 1 GiB pieces. */
+const IO_CHUNK_BYTES = 2 ** 30;
+
 async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) {
-    const { bytesWritten } = await file.write(bytes, written, bytes.length - written);
+    const { bytesWritten } = await file.write(bytes, written, Math.min(IO_CHUNK_BYTES, bytes.length - written));
     written += bytesWritten;
   }
 }
@@ -189,7 +192,7 @@ async function readExactly(file: FileHandle, position: number, length: number): 
   const out = new Uint8Array(new ArrayBuffer(length));
   let done = 0;
   while (done < length) {
-    const { bytesRead } = await file.read(out, done, length - done, position + done);
+    const { bytesRead } = await file.read(out, done, Math.min(IO_CHUNK_BYTES, length - done), position + done);
     if (bytesRead === 0) break;
     done += bytesRead;
   }
