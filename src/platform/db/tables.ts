@@ -38,8 +38,43 @@ export interface AuditLogTable {
   details: string | null;
 }
 
+/** The embedded job queue: one row per job (src/platform/queue/db-queue.ts). */
+export interface JobsTable {
+  id: string;
+  type: string;
+  /** JSON text. */
+  payload: string;
+  /** queued | running | retrying | succeeded | failed | cancelled */
+  state: string;
+  priority: number;
+  cpu_millis: number;
+  memory_mb: number;
+  gpus: number;
+  max_attempts: number;
+  /** JSON text: {baseMs, maxMs, jitter}. */
+  backoff: string;
+  timeout_ms: number | null;
+  idempotency_key: string | null;
+  failed_attempts: number;
+  lease_lapses: number;
+  /** 0/1 */
+  cancel_requested: number;
+  run_after: string | null;
+  worker_id: string | null;
+  lease_token: string | null;
+  lease_expires_at: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** JSON text. */
+  result: string | null;
+  /** JSON text: {message, stack?, code?}. */
+  error: string | null;
+}
+
 /** Every table, by name: the type parameter of `Kysely<Tables>`. Later migrations extend this. */
 export interface Tables {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
+  jobs: JobsTable;
 }

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as jobs from './0002-jobs.js';
 
 /**
  * Every migration, in order. One set serves SQLite and PostgreSQL, so they use only what both
@@ -17,4 +18,5 @@ import * as initial from './0001-initial.js';
  */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
+  '0002-jobs': jobs,
 };
