@@ -1,0 +1,80 @@
+/**
+ * Payment card numbers: 13–19 digits, optionally grouped by one kind of separator, with a known
+ * issuer prefix (IIN) of the right length for that network, and a valid Luhn check digit. The
+ * three checks together make a random digit run a card by accident about once in a few hundred.
+ */
+import { luhnValid } from './luhn.js';
+import type { PiiSpan } from './span.js';
+
+// Digits in groups separated by single spaces or dashes; not glued to other digits or words.
+const CARD_CANDIDATE = /(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w]|-\d)/g;
+
+interface Network {
+  name: string;
+  prefix: (d: string) => boolean;
+  lengths: readonly number[];
+}
+
+const between = (d: string, len: number, lo: number, hi: number): boolean => {
+  const p = Number(d.slice(0, len));
+  return p >= lo && p <= hi;
+};
+
+/** Issuer ranges per network (ISO/IEC 7812 assignments as published by the networks). */
+const NETWORKS: readonly Network[] = [
+  { name: 'visa', prefix: (d) => d[0] === '4', lengths: [13, 16, 19] },
+  { name: 'mastercard', prefix: (d) => between(d, 2, 51, 55) || between(d, 4, 2221, 2720), lengths: [16] },
+  { name: 'amex', prefix: (d) => between(d, 2, 34, 34) || between(d, 2, 37, 37), lengths: [15] },
+  { name: 'discover', prefix: (d) => d.startsWith('6011') || d.startsWith('65') || between(d, 3, 644, 649), lengths: [16, 17, 18, 19] },
+  { name: 'diners', prefix: (d) => between(d, 3, 300, 305) || d.startsWith('36') || between(d, 2, 38, 39), lengths: [14, 15, 16, 17, 18, 19] },
+  { name: 'jcb', prefix: (d) => between(d, 4, 3528, 3589), lengths: [16, 17, 18, 19] },
+  { name: 'unionpay', prefix: (d) => d.startsWith('62'), lengths: [16, 17, 18, 19] },
+  { name: 'maestro', prefix: (d) => d.startsWith('50') || between(d, 2, 56, 69), lengths: [12, 13, 14, 15, 16, 17, 18, 19] },
+];
+
+/** The card network a digit string belongs to by prefix and length, if any. */
+export function cardNetwork(digits: string): string | undefined {
+  return NETWORKS.find((n) => n.lengths.includes(digits.length) && n.prefix(digits))?.name;
+}
+
+/** True when the separators of a candidate are all the same (or absent): "4111 1111-1111 1111" is not a card. */
+function consistentSeparators(candidate: string): boolean {
+  return !(candidate.includes(' ') && candidate.includes('-'));
+}
+
+/** True when a digit string is a card number: known issuer prefix and length, valid Luhn digit. */
+export function isCardNumber(digits: string): boolean {
+  return cardNetwork(digits) !== undefined && luhnValid(digits);
+}
+
+/**
+ * Payment card numbers (Luhn-checked, known issuer prefix) in a text.
+ * A grouped run can be glued to neighbouring numbers ("order 12 4111 1111 1111 1111"), so the
+ * groups of a candidate are tried as windows, longest first.
+ */
+export function findCards(text: string): PiiSpan[] {
+  const spans: PiiSpan[] = [];
+  CARD_CANDIDATE.lastIndex = 0;
+  for (let m = CARD_CANDIDATE.exec(text); m !== null; m = CARD_CANDIDATE.exec(text)) {
+    if (!consistentSeparators(m[0])) continue;
+    const groups = [...m[0].matchAll(/\d+/g)].map((g) => ({ start: m!.index + g.index, end: m!.index + g.index + g[0].length, digits: g[0] }));
+    const found = bestWindow(groups);
+    if (found) spans.push({ kind: 'card', start: found.start, end: found.end });
+  }
+  return spans;
+}
+
+function bestWindow(groups: { start: number; end: number; digits: string }[]): { start: number; end: number } | undefined {
+  let best: { start: number; end: number; length: number } | undefined;
+  for (let i = 0; i < groups.length; i++) {
+    let digits = '';
+    for (let j = i; j < groups.length; j++) {
+      digits += groups[j]!.digits;
+      if (digits.length > 19) break;
+      if (digits.length >= 13 && isCardNumber(digits) && (best === undefined || digits.length > best.length)) {
+        best = { start: groups[i]!.start, end: groups[j]!.end, length: digits.length };
+      }
+    }
+  }
+  return best;
+}

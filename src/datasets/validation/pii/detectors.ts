@@ -1,0 +1,60 @@
+/**
+ * The PII detectors by kind, one place to find all spans in a text, and masking for the transform
+ * step ("[EMAIL]", "[PHONE]", …).
+ */
+import { PII_KINDS, type PiiKind } from '../config.js';
+import { findCards } from './card.js';
+import { findEmails } from './email.js';
+import { findIbans } from './iban.js';
+import { findIps } from './ip.js';
+import { findPhones } from './phone.js';
+import { DEFAULT_SECRET_OPTIONS, findSecrets, type SecretOptions } from './secret.js';
+import type { PiiSpan } from './span.js';
+import { findSsns } from './ssn.js';
+
+export type PiiDetector = (text: string) => PiiSpan[];
+
+/** Detectors by kind, with default options. */
+export function piiDetectors(secretOptions: SecretOptions = DEFAULT_SECRET_OPTIONS): Readonly<Record<PiiKind, PiiDetector>> {
+  return {
+    email: findEmails,
+    phone: findPhones,
+    card: findCards,
+    iban: findIbans,
+    ip: findIps,
+    ssn: findSsns,
+    secret: (text) => findSecrets(text, secretOptions),
+  };
+}
+
+const DEFAULT_DETECTORS = piiDetectors();
+
+/**
+ * Which kind wins when spans overlap: the more specific shape. A card or IBAN contains digit
+ * groups a phone detector might also like; a secret block can contain anything.
+ */
+const PRIORITY: Readonly<Record<PiiKind, number>> = { secret: 0, card: 1, iban: 2, email: 3, ssn: 4, ip: 5, phone: 6 };
+
+/** All PII spans of the given kinds, sorted by start, overlaps resolved by priority then length. */
+export function findPii(text: string, kinds: readonly PiiKind[] = PII_KINDS, detectors = DEFAULT_DETECTORS): PiiSpan[] {
+  const all = kinds.flatMap((k) => detectors[k](text));
+  all.sort((a, b) => PRIORITY[a.kind] - PRIORITY[b.kind] || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  const kept: PiiSpan[] = [];
+  for (const s of all) {
+    if (!kept.some((k) => s.start < k.end && k.start < s.end)) kept.push(s);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+/** Replace every PII span of the given kinds with its placeholder ("[EMAIL]", "[PHONE]", …). @example maskPii('mail a@b.io', ['email']) // 'mail [EMAIL]' */
+export function maskPii(text: string, kinds: readonly PiiKind[] = PII_KINDS): string {
+  const spans = findPii(text, kinds);
+  if (spans.length === 0) return text;
+  let out = '';
+  let at = 0;
+  for (const s of spans) {
+    out += text.slice(at, s.start) + `[${s.kind.toUpperCase()}]`;
+    at = s.end;
+  }
+  return out + text.slice(at);
+}
