@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestPostgres, type TestPostgres } from '../../../test/support/postgres.js';
+import { describeWithPostgres, describeWithRedis, testRedisUrl } from '../../../test/support/team-services.js';
+import { BullmqQueue } from './bullmq-queue.js';
+import { describeQueueContract, type QueueContractTarget } from './queue.contract.js';
+
+/** Each target is its own BullMQ queue name on the shared server, obliterated afterwards. */
+function bullmqTarget(url: string): QueueContractTarget {
+  const name = `test-${randomBytes(6).toString('hex')}`;
+  return {
+    open: async ({ leaseMs }) => new BullmqQueue({ url, name, leaseMs }),
+    async cleanup() {
+      const queue = new BullmqQueue({ url, name });
+      await queue.obliterate();
+      await queue.close();
+    },
+  };
+}
+
+describeWithRedis('BullMQ queue on Redis', () => {
+  describeQueueContract('BullMQ (Redis)', async () => bullmqTarget(testRedisUrl!));
+});
+
+describeWithPostgres('BullMQ queue on PostgreSQL', () => {
+  let pg: TestPostgres;
+  beforeAll(async () => {
+    pg = await createTestPostgres();
+  });
+  afterAll(async () => {
+    await pg?.drop();
+  });
+  describeQueueContract('BullMQ (PostgreSQL)', async () => bullmqTarget(pg.url));
+});
