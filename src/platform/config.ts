@@ -49,6 +49,20 @@ export const ConfigSchema = z.object({
         .prefault({}),
     })
     .prefault({}),
+  queue: z
+    .object({
+      /** embedded: jobs in the metadata db, leased by in-process workers; bullmq: team mode. */
+      driver: z.enum(['embedded', 'bullmq']).default('embedded'),
+      /** For bullmq: redis://… (or rediss://…), or postgres://… for BullMQ's own PostgreSQL backend. */
+      url: z.string().optional(),
+      /** Prefix of the BullMQ queue names, so several installations can share one server. */
+      name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only').default('crucible'),
+      /** A job whose worker sends no heartbeat for this long goes back to the queue. */
+      leaseMs: z.coerce.number().int().min(1_000).default(30_000),
+      /** A job whose lease lapses more often than this fails (a crash loop, not bad luck). */
+      maxLeaseLapses: z.coerce.number().int().min(0).default(3),
+    })
+    .prefault({}),
   log: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -75,6 +89,10 @@ export const ENV_VARS: Record<string, string[]> = {
   CRUCIBLE_S3_PREFIX: ['blobs', 's3', 'prefix'],
   CRUCIBLE_S3_ACCESS_KEY_ID: ['blobs', 's3', 'accessKeyId'],
   CRUCIBLE_S3_SECRET_ACCESS_KEY: ['blobs', 's3', 'secretAccessKey'],
+  CRUCIBLE_QUEUE_DRIVER: ['queue', 'driver'],
+  CRUCIBLE_QUEUE_URL: ['queue', 'url'],
+  CRUCIBLE_QUEUE_NAME: ['queue', 'name'],
+  CRUCIBLE_QUEUE_LEASE_MS: ['queue', 'leaseMs'],
   CRUCIBLE_LOG_LEVEL: ['log', 'level'],
 };
 
@@ -171,6 +189,7 @@ export function redactConfig(config: Config): Config {
     if (node[last] !== undefined) node[last] = '[redacted]';
   }
   if (copy.database.url) copy.database.url = redactUrl(copy.database.url);
+  if (copy.queue.url) copy.queue.url = redactUrl(copy.queue.url);
   return copy;
 }
 
