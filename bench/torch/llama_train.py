@@ -176,6 +176,7 @@ def main():
         "tokens_per_s": a.batch * a.seq_len / step_s,
         "step_s": step_s,
         "best_step_s": times[0],
+        "best_tokens_per_s": a.batch * a.seq_len / times[0],
         "params": params,
         "loss": loss,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux reports KiB
