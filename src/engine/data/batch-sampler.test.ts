@@ -45,10 +45,9 @@ describe('BatchSampler', () => {
         expect(first < 40_000).toBe(true);
         const shardEnd = first >= 10_000 ? 10_300 : 500;
         if (first >= 10_000) fromB++;
-        for (let t = 0; t < T; t++) {
-          expect(inputs[row * T + t]).toBe(first + t);
-          expect(targets[row * T + t]).toBe(first + t + 1);
-        }
+        const ramp = Int32Array.from({ length: T + 1 }, (_, t) => first + t);
+        expect(inputs.subarray(row * T, row * T + T)).toEqual(ramp.subarray(0, T));
+        expect(targets.subarray(row * T, row * T + T)).toEqual(ramp.subarray(1));
         expect(first + T).toBeLessThan(shardEnd); // the last target is inside the shard
       }
     }
