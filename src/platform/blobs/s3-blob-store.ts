@@ -5,9 +5,9 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { BlobRef, BlobStore, BlobSource, GetOptions, PutOptions } from './blob-store.js';
 import { HashingStream } from './hashing-stream.js';
-import { checkPutOptions, checkRange, checksumMismatch } from './options.js';
+import { checkPutOptions, checkRange, checksumMismatch, clampRange } from './options.js';
 import { copyObject } from './s3-copy.js';
-import { isS3InvalidRange, isS3NotFound, s3Failure, type S3Location } from './s3-errors.js';
+import { isS3NotFound, s3Failure, type S3Location } from './s3-errors.js';
 import { assertSha256 } from './sha256.js';
 import { emptyStream, toReadable } from './streams.js';
 
@@ -141,18 +141,24 @@ export function s3BlobStore(options: S3BlobStoreOptions): BlobStore {
 
     async get(sha256: string, getOptions?: GetOptions): Promise<Readable> {
       assertSha256(sha256);
-      const { start, end } = checkRange(getOptions);
-      const Range = start === 0 && end === undefined ? undefined : `bytes=${start}-${end ?? ''}`;
+      const range = checkRange(getOptions);
+      let Range: string | undefined;
+      if (range.start > 0 || range.end !== undefined) {
+        // Servers disagree at the edges (an empty object, a start past the end): clamp with the
+        // real size first, and ask only for bytes that exist. Costs a HEAD per ranged read.
+        const ref = await statBlob(sha256);
+        if (ref === null) throw notFound(sha256);
+        const clamped = clampRange(range, ref.size);
+        if (clamped === null) return emptyStream();
+        Range = `bytes=${clamped.start}-${clamped.end}`;
+      }
       try {
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: blobKey(sha256), Range }));
         if (out.Body instanceof Readable) return out.Body;
         if (out.Body === undefined) return emptyStream();
         return Readable.fromWeb(out.Body.transformToWebStream() as Parameters<typeof Readable.fromWeb>[0]);
       } catch (err) {
-        if (isS3InvalidRange(err)) return emptyStream(); // the range starts at or past the end
-        if (isS3NotFound(err)) {
-          throw new NotFoundError('blob_not_found', `Blob ${sha256} does not exist: it was never stored or has been deleted.`, { sha256 });
-        }
+        if (isS3NotFound(err)) throw notFound(sha256);
         throw s3Failure(err, at);
       }
     },
@@ -187,6 +193,10 @@ export function s3BlobStore(options: S3BlobStoreOptions): BlobStore {
       client.destroy();
     },
   };
+}
+
+function notFound(sha256: string): NotFoundError {
+  return new NotFoundError('blob_not_found', `Blob ${sha256} does not exist: it was never stored or has been deleted.`, { sha256 });
 }
 
 /** '' stays ''; 'crucible' and '/crucible/' become 'crucible/'. */

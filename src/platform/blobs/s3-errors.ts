@@ -36,11 +36,6 @@ export function isS3NotFound(err: unknown): boolean {
   return name !== 'NoSuchBucket' && (name === 'NoSuchKey' || name === 'NotFound' || statusOf(err) === 404);
 }
 
-/** A range that starts at or past the end of the object. */
-export function isS3InvalidRange(err: unknown): boolean {
-  return nameOf(err) === 'InvalidRange' || statusOf(err) === 416;
-}
-
 /**
  * Turns an SDK failure into UnavailableError naming the CRUCIBLE_S3_* setting to check when the
  * cause is the store's reachability or configuration; other errors pass through unchanged.
