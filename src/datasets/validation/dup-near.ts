@@ -3,8 +3,10 @@
  * threshold (0.8 by default), found with MinHash + LSH and grouped into clusters by union-find.
  *
  * Per record: shingles → signature (minhash.ts) → b band keys (lsh.ts). Each band key maps to the
- * first record that had it; a record meeting an earlier holder becomes a candidate pair, verified
- * on the stored b-bit signatures (signature-store.ts), and merged into that record's cluster.
+ * newest record that had it, and each (record, band) links to the previous one: an LSH bucket as a
+ * chain. A new record is a candidate pair with the earlier members of its buckets (the newest
+ * MAX_CHAIN of each, skipping those already in its cluster), verified on the stored b-bit
+ * signatures (signature-store.ts), and merged into their clusters.
  *
  * Overlap with dup.exact: a record that is an exact duplicate of an earlier one is counted there
  * and skipped here (it would add nothing: its signature equals its original's). So `count` is the
@@ -12,11 +14,12 @@
  * two counts add up to the records a keep-first dedup of both kinds would drop.
  *
  * Memory per record: numPerm bytes of signature (128) + ≤ b table entries (≈ 11 bytes each at
- * 70% load) + 4 bytes of union-find + its id: about 280 bytes at the defaults.
+ * 70% load) + b chain links (4 bytes each) + 4 bytes of union-find + its id: about 330 bytes at
+ * the defaults (b = 12).
  */
 import type { ValidationConfig } from './config.js';
 import { records } from './finding-collector.js';
-import { FirstHolderMap } from './hash-table.js';
+import { LatestHolderMap } from './hash-table.js';
 import { bandKey, chooseBanding, type Banding } from './lsh.js';
 import { MinHasher } from './minhash.js';
 import { hashShingles, hashWords, U32Buffer } from './shingles.js';
@@ -33,6 +36,12 @@ export interface NearDuplicateOptions {
   seed: number;
 }
 
+/**
+ * Earlier bucket members checked per band. Buckets of unrelated texts hold one record; a long
+ * chain means many near-identical records, which are already one cluster after a few checks.
+ */
+const MAX_CHAIN = 8;
+
 /** Streaming near-duplicate index: add records one by one, then read clusters. */
 export class NearDuplicateIndex {
   private readonly words = new U32Buffer();
@@ -40,7 +49,9 @@ export class NearDuplicateIndex {
   private readonly signature: Uint32Array;
   private readonly minHasher: MinHasher;
   private readonly store: SignatureStore;
-  private readonly buckets = new FirstHolderMap(1 << 14);
+  private readonly buckets = new LatestHolderMap(1 << 14);
+  /** previous[x·b + band]: the bucket member before x in that band, or −1. */
+  private previous = new Int32Array(1 << 12);
   private readonly sets = new UnionFind();
   private readonly checked: Int32Array;
   /** Pairs verified and merged, and pairs that shared a band but fell below the threshold. */
@@ -51,7 +62,7 @@ export class NearDuplicateIndex {
     this.signature = new Uint32Array(options.numPerm);
     this.minHasher = new MinHasher(options.numPerm, options.seed);
     this.store = new SignatureStore(options.numPerm);
-    this.checked = new Int32Array(options.banding.bands);
+    this.checked = new Int32Array(options.banding.bands * MAX_CHAIN);
   }
 
   /**
@@ -65,19 +76,27 @@ export class NearDuplicateIndex {
     if (!this.minHasher.signature(this.shingles, this.signature)) return -1;
     const x = this.store.add(this.signature);
     this.sets.add();
+    const bands = banding.bands;
+    if ((x + 1) * bands > this.previous.length) {
+      const bigger = new Int32Array(this.previous.length * 2);
+      bigger.set(this.previous);
+      this.previous = bigger;
+    }
     let nChecked = 0;
-    for (let band = 0; band < banding.bands; band++) {
-      const holder = this.buckets.getOrPut(bandKey(this.signature, band, banding.rows, seed), x);
-      if (holder < 0) continue;
-      let seen = false;
-      for (let i = 0; i < nChecked; i++) if (this.checked[i] === holder) seen = true;
-      if (seen) continue;
-      this.checked[nChecked++] = holder;
-      if (this.sets.find(holder) === this.sets.find(x)) continue;
-      if (this.store.similarity(x, holder) >= threshold) {
-        this.sets.union(x, holder);
-        this.verified++;
-      } else this.rejected++;
+    for (let band = 0; band < bands; band++) {
+      let member = this.buckets.put(bandKey(this.signature, band, banding.rows, seed), x);
+      this.previous[x * bands + band] = member;
+      for (let hops = 0; member >= 0 && hops < MAX_CHAIN; hops++, member = this.previous[member * bands + band]!) {
+        let seen = false;
+        for (let i = 0; i < nChecked; i++) if (this.checked[i] === member) seen = true;
+        if (seen) continue;
+        this.checked[nChecked++] = member;
+        if (this.sets.find(member) === this.sets.find(x)) continue;
+        if (this.store.similarity(x, member) >= threshold) {
+          this.sets.union(x, member);
+          this.verified++;
+        } else this.rejected++;
+      }
     }
     return x;
   }
@@ -94,7 +113,7 @@ export class NearDuplicateIndex {
 
   /** Approximate bytes held by the index. */
   get bytes(): number {
-    return this.store.bytes + this.buckets.bytes + this.sets.bytes;
+    return this.store.bytes + this.buckets.bytes + this.previous.byteLength + this.sets.bytes;
   }
 }
 

@@ -22,9 +22,13 @@ export function hasControlChars(text: string): boolean {
 // The second byte of a 2-byte UTF-8 sequence (0x80–0xBF) read as Windows-1252: the C1 range and
 // the Latin-1 punctuation block, plus the characters Windows-1252 puts at 0x80–0x9F.
 const CONTINUATION = '\u0080-\u00BF\u20AC\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u017D\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u017E\u0178';
-// Ã/Â + continuation: a 2-byte sequence (é → Ã©, NBSP → Â ). â€ + continuation: a 3-byte one
-// (’ → â€™, “ → â€œ). Ã¢â‚¬ is the same damage applied twice.
-const MOJIBAKE = new RegExp(`[\u00C2\u00C3][${CONTINUATION}]|\u00E2\u20AC[${CONTINUATION}]|\u00C3\u00A2\u00E2\u201A\u00AC`);
+// Without NBSP: French typography puts one after "à" ("à « … »"), which is not damage.
+const CONTINUATION_NO_NBSP = CONTINUATION.replace('\u0080-\u00BF', '\u0080-\u009F\u00A1-\u00BF');
+// Ã/Â + continuation: a 2-byte sequence (é → Ã©, NBSP → Â ). A lead byte E0–EF (à…ï) + two
+// continuations: a 3-byte one (’ → â€™, € → â‚¬, BOM → ï»¿). Ã¢â‚¬ is damage applied twice.
+const MOJIBAKE = new RegExp(
+  `[\u00C2\u00C3][${CONTINUATION}]|[\u00E0-\u00EF][${CONTINUATION_NO_NBSP}][${CONTINUATION}]|\u00C3\u00A2\u00E2\u201A\u00AC`,
+);
 
 /** True when the text shows typical UTF-8-read-as-Windows-1252 markers such as "Ã©" or "â€™". */
 export function hasMojibake(text: string): boolean {

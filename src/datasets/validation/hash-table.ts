@@ -59,11 +59,11 @@ export class U64Set {
 }
 
 /**
- * A map from 32-bit keys to non-negative int32 values where the first value put under a key stays
- * (LSH buckets keep their first holder). Keys are hashes, so 0 is a valid key; emptiness is a
- * value of -1.
+ * A map from 32-bit keys to non-negative int32 values that remembers the latest value put under
+ * each key (an LSH bucket's newest member; older members are chained by the caller). Keys are
+ * hashes, so 0 is a valid key; emptiness is a value of -1.
  */
-export class FirstHolderMap {
+export class LatestHolderMap {
   private keys: Uint32Array;
   private values: Int32Array;
   private mask: number;
@@ -76,11 +76,11 @@ export class FirstHolderMap {
     this.mask = cap - 1;
   }
 
-  /** The value already stored under the key, or -1 after storing `value` there. */
-  getOrPut(key: number, value: number): number {
+  /** Store `value` under the key; returns the value it replaced, or -1 when the key was new. */
+  put(key: number, value: number): number {
     if ((this.size + 1) * 10 > (this.mask + 1) * 7) this.grow();
     key >>>= 0;
-    let i = Math.imul(key, 0x9e3779b1) >>> 0 & this.mask;
+    let i = (Math.imul(key, 0x9e3779b1) >>> 0) & this.mask;
     for (;;) {
       const v = this.values[i]!;
       if (v === EMPTY) {
@@ -89,7 +89,10 @@ export class FirstHolderMap {
         this.size++;
         return EMPTY;
       }
-      if (this.keys[i] === key) return v;
+      if (this.keys[i] === key) {
+        this.values[i] = value;
+        return v;
+      }
       i = (i + 1) & this.mask;
     }
   }
@@ -106,6 +109,6 @@ export class FirstHolderMap {
     this.values = new Int32Array(cap).fill(EMPTY);
     this.mask = cap - 1;
     this.size = 0;
-    for (let i = 0; i < values.length; i++) if (values[i] !== EMPTY) this.getOrPut(keys[i]!, values[i]!);
+    for (let i = 0; i < values.length; i++) if (values[i] !== EMPTY) this.put(keys[i]!, values[i]!);
   }
 }

@@ -4,7 +4,7 @@
  * three checks together make a random digit run a card by accident about once in a few hundred.
  */
 import { luhnValid } from './luhn.js';
-import type { PiiSpan } from './span.js';
+import { scan, type PiiSpan } from './span.js';
 
 // Digits in groups separated by single spaces or dashes; not glued to other digits or words.
 const CARD_CANDIDATE = /(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w]|-\d)/g;
@@ -29,7 +29,8 @@ const NETWORKS: readonly Network[] = [
   { name: 'diners', prefix: (d) => between(d, 3, 300, 305) || d.startsWith('36') || between(d, 2, 38, 39), lengths: [14, 15, 16, 17, 18, 19] },
   { name: 'jcb', prefix: (d) => between(d, 4, 3528, 3589), lengths: [16, 17, 18, 19] },
   { name: 'unionpay', prefix: (d) => d.startsWith('62'), lengths: [16, 17, 18, 19] },
-  { name: 'maestro', prefix: (d) => d.startsWith('50') || between(d, 2, 56, 69), lengths: [12, 13, 14, 15, 16, 17, 18, 19] },
+  // Maestro's published ranges are narrow; "any 5x/6x" would make every long digit run a candidate.
+  { name: 'maestro', prefix: (d) => ['5018', '5020', '5038', '5893', '6304', '6759', '6761', '6762', '6763'].some((p) => d.startsWith(p)), lengths: [12, 13, 14, 15, 16, 17, 18, 19] },
 ];
 
 /** The card network a digit string belongs to by prefix and length, if any. */
@@ -47,34 +48,18 @@ export function isCardNumber(digits: string): boolean {
   return cardNetwork(digits) !== undefined && luhnValid(digits);
 }
 
+// The tail of an IBAN written in groups ("DE89 3704 …"): its digits are an account, not a card.
+const IBAN_PREFIX = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4})* ?$/;
+
 /**
- * Payment card numbers (Luhn-checked, known issuer prefix) in a text.
- * A grouped run can be glued to neighbouring numbers ("order 12 4111 1111 1111 1111"), so the
- * groups of a candidate are tried as windows, longest first.
+ * Payment card numbers (Luhn-checked, known issuer prefix) in a text. The whole digit run must be
+ * the card: a valid 16-digit window inside a longer run of groups is an account or reference
+ * number far more often than a card.
  */
 export function findCards(text: string): PiiSpan[] {
-  const spans: PiiSpan[] = [];
-  CARD_CANDIDATE.lastIndex = 0;
-  for (let m = CARD_CANDIDATE.exec(text); m !== null; m = CARD_CANDIDATE.exec(text)) {
-    if (!consistentSeparators(m[0])) continue;
-    const groups = [...m[0].matchAll(/\d+/g)].map((g) => ({ start: m!.index + g.index, end: m!.index + g.index + g[0].length, digits: g[0] }));
-    const found = bestWindow(groups);
-    if (found) spans.push({ kind: 'card', start: found.start, end: found.end });
-  }
-  return spans;
-}
-
-function bestWindow(groups: { start: number; end: number; digits: string }[]): { start: number; end: number } | undefined {
-  let best: { start: number; end: number; length: number } | undefined;
-  for (let i = 0; i < groups.length; i++) {
-    let digits = '';
-    for (let j = i; j < groups.length; j++) {
-      digits += groups[j]!.digits;
-      if (digits.length > 19) break;
-      if (digits.length >= 13 && isCardNumber(digits) && (best === undefined || digits.length > best.length)) {
-        best = { start: groups[i]!.start, end: groups[j]!.end, length: digits.length };
-      }
-    }
-  }
-  return best;
+  return scan(text, CARD_CANDIDATE, 'card', (m) => {
+    if (!consistentSeparators(m[0])) return false;
+    if (IBAN_PREFIX.test(text.slice(Math.max(0, m.index - 40), m.index))) return false;
+    return isCardNumber(m[0].replace(/[ -]/g, ''));
+  });
 }

@@ -30,15 +30,15 @@ export function piiDetectors(secretOptions: SecretOptions = DEFAULT_SECRET_OPTIO
 const DEFAULT_DETECTORS = piiDetectors();
 
 /**
- * Which kind wins when spans overlap: the more specific shape. A card or IBAN contains digit
- * groups a phone detector might also like; a secret block can contain anything.
+ * Overlapping spans: the longer one wins (an IBAN's digit groups can pass for a card, a private
+ * key block can contain anything), and at equal length the more specific shape.
  */
 const PRIORITY: Readonly<Record<PiiKind, number>> = { secret: 0, card: 1, iban: 2, email: 3, ssn: 4, ip: 5, phone: 6 };
 
-/** All PII spans of the given kinds, sorted by start, overlaps resolved by priority then length. */
+/** All PII spans of the given kinds, sorted by start, overlaps resolved by length then priority. */
 export function findPii(text: string, kinds: readonly PiiKind[] = PII_KINDS, detectors = DEFAULT_DETECTORS): PiiSpan[] {
   const all = kinds.flatMap((k) => detectors[k](text));
-  all.sort((a, b) => PRIORITY[a.kind] - PRIORITY[b.kind] || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  all.sort((a, b) => b.end - b.start - (a.end - a.start) || PRIORITY[a.kind] - PRIORITY[b.kind] || a.start - b.start);
   const kept: PiiSpan[] = [];
   for (const s of all) {
     if (!kept.some((k) => s.start < k.end && k.start < s.end)) kept.push(s);

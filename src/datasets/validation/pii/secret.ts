@@ -37,6 +37,11 @@ function mixedClasses(token: string): boolean {
   return digit && (lower || upper) ? true : lower && upper && /[^A-Za-z]/.test(token);
 }
 
+/** AWS secret keys are 40 random base64 characters: both letter cases, unlike hex digests. */
+function bothCases(token: string): boolean {
+  return /[a-z]/.test(token) && /[A-Z]/.test(token);
+}
+
 function decodesToJwtHeader(part: string): boolean {
   try {
     const header: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -58,7 +63,7 @@ export function findSecrets(text: string, options: SecretOptions = DEFAULT_SECRE
   if (text.includes('AKIA') || text.includes('ASIA')) spans.push(...scan(text, AWS_KEY_ID, 'secret', () => true));
   if (text.includes('eyJ')) spans.push(...scan(text, JWT, 'secret', (m) => decodesToJwtHeader(m[0].slice(0, m[0].indexOf('.')))));
   if (AWS_WORD.test(text)) {
-    spans.push(...scan(text, AWS_SECRET, 'secret', (m) => mixedClasses(m[0]) && AWS_WORD.test(text.slice(Math.max(0, m.index - 80), m.index))));
+    spans.push(...scan(text, AWS_SECRET, 'secret', (m) => bothCases(m[0]) && /\d/.test(m[0]) && AWS_WORD.test(text.slice(Math.max(0, m.index - 80), m.index))));
   }
   if (SECRET_WORD_ANYWHERE.test(text)) {
     spans.push(...scan(text, TOKEN, 'secret', (m) => assignedToSecretWord(text, m.index) && isHighEntropyToken(m[0], options)));
