@@ -4,9 +4,11 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { AppContext } from '../app/context.js';
 import { registerAuthRoutes } from '../auth/index.js';
 import { newId } from '../platform/ids.js';
+import { registerUploadRoutes, UploadService } from '../uploads/index.js';
 import { registerAccessLog } from './access-log.js';
 import { registerAuditTrail } from './audit-hook.js';
 import { registerAuthentication } from './authenticate.js';
+import { registerDrainBehaviour } from './drain.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerHealthRoutes } from './health.js';
 import { registerHomePage } from './home-page.js';
@@ -36,7 +38,10 @@ export async function buildApi(ctx: AppContext): Promise<FastifyInstance> {
     return payload;
   });
 
+  // Binary bodies are not buffered: routes receive the request stream and pipe it where it goes.
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
   registerErrorHandling(app, server.bodyLimitBytes);
+  registerDrainBehaviour(app);
   if (server.corsOrigins.length > 0) await app.register(cors, { origin: server.corsOrigins });
   await registerOpenApi(app);
   registerMetrics(app);
@@ -47,6 +52,7 @@ export async function buildApi(ctx: AppContext): Promise<FastifyInstance> {
   registerHealthRoutes(app, ctx.readiness);
   registerHomePage(app, ctx.readiness);
   registerAuthRoutes(app, { keys: ctx.keys, audit: ctx.audit });
+  registerUploadRoutes(app, new UploadService(ctx.blobs, server.uploadLimitBytes));
   await app.ready();
   return app;
 }

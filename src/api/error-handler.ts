@@ -59,6 +59,9 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     const status = STATUS_BY_KIND[error.kind];
     if (status >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ code: error.code, status }, 'request refused');
+    // Refused before the whole body arrived (too large, bad key on an upload): close the connection
+    // rather than leave a half-sent body holding it open.
+    if (!request.raw.complete) reply.header('connection', 'close');
     // Stack traces stay in the log; clients get the code and the message.
     return reply.status(status).send({ error: error.toJSON() });
   });

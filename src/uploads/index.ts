@@ -1,0 +1,2 @@
+export { registerUploadRoutes } from './routes.js';
+export { UploadService } from './service.js';
