@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { JobsTable, Tables } from '../db/tables.js';
 import { UnavailableError } from '../errors.js';
@@ -20,6 +20,10 @@ export interface DbQueueOptions {
 }
 
 const WAITING = ['queued', 'retrying'] as const;
+// Literal SQL, not bound parameters: SQLite uses a partial index only when it can see that the
+// query's condition matches the index's (see migrations/0002-jobs.ts).
+const IS_WAITING = sql<boolean>`state in ('queued', 'retrying')`;
+const IS_RUNNING = sql<boolean>`state = 'running'`;
 const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 500;
 
@@ -87,49 +91,48 @@ export class DbQueue implements JobQueue {
   }
 
   /**
-   * Lease — one transaction: return lapsed leases to the queue (at most every sweepEveryMs), pick
-   * the first waiting job in (priority desc, id) order that is due, of a wanted type and fits the
-   * resources, and mark it running under a new token.
+   * Lease — one statement: UPDATE … WHERE id = (the first waiting job in (priority desc, id) order
+   * that is due, of a wanted type and fits the resources) RETURNING *. A single write statement is
+   * atomic on its own and takes SQLite's write lock, so two lessees never get the same row; on
+   * PostgreSQL the subquery locks its row FOR UPDATE SKIP LOCKED, so concurrent lessees pass each
+   * other instead of queueing. Lapsed leases are returned to the queue first (at most every
+   * sweepEveryMs), in their own transaction.
    */
   async lease(workerId: string, request: LeaseRequest): Promise<LeasedJob | null> {
     if (request.types && request.types.length === 0) return null;
     const now = new Date();
     const nowIso = now.toISOString();
+    if (now.getTime() >= this.nextSweepAt) {
+      this.nextSweepAt = now.getTime() + this.sweepEveryMs;
+      await this.database.transaction((trx) => this.recoverLapsedLeases(trx, nowIso));
+    }
     const leaseExpiresAt = new Date(now.getTime() + this.leaseMs).toISOString();
     const leaseToken = randomUUID();
-    const sweep = now.getTime() >= this.nextSweepAt;
-    if (sweep) this.nextSweepAt = now.getTime() + this.sweepEveryMs;
 
-    const row = await this.database.transaction(async (trx) => {
-      if (sweep) await this.recoverLapsedLeases(trx, nowIso);
-      let pick = trx
-        .selectFrom('jobs')
-        .select('id')
-        .where('state', 'in', WAITING)
-        .where((eb) => eb.or([eb('run_after', 'is', null), eb('run_after', '<=', nowIso)]))
-        .where('cpu_millis', '<=', Math.round(request.resources.cpu * 1000))
-        .where('memory_mb', '<=', request.resources.memoryMb)
-        .where('gpus', '<=', request.resources.gpus);
-      if (request.types) pick = pick.where('type', 'in', [...request.types]);
-      pick = pick.orderBy('priority', 'desc').orderBy('id').limit(1);
-      // PostgreSQL: concurrent lessees skip rows another transaction is taking instead of queueing behind it.
-      if (this.database.dialect === 'postgres') pick = pick.forUpdate().skipLocked();
-      const candidate = await pick.executeTakeFirst();
-      if (!candidate) return undefined;
-      return trx
-        .updateTable('jobs')
-        .set({ state: 'running', worker_id: workerId, lease_token: leaseToken, lease_expires_at: leaseExpiresAt, started_at: nowIso, run_after: null })
-        .where('id', '=', candidate.id)
-        .where('state', 'in', WAITING)
-        .returningAll()
-        .executeTakeFirst();
-    });
+    let pick = this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where(IS_WAITING)
+      .where((eb) => eb.or([eb('run_after', 'is', null), eb('run_after', '<=', nowIso)]))
+      .where('cpu_millis', '<=', Math.round(request.resources.cpu * 1000))
+      .where('memory_mb', '<=', request.resources.memoryMb)
+      .where('gpus', '<=', request.resources.gpus);
+    if (request.types) pick = pick.where('type', 'in', [...request.types]);
+    pick = pick.orderBy('priority', 'desc').orderBy('id').limit(1);
+    if (this.database.dialect === 'postgres') pick = pick.forUpdate().skipLocked();
+    const row = await this.db
+      .updateTable('jobs')
+      .set({ state: 'running', worker_id: workerId, lease_token: leaseToken, lease_expires_at: leaseExpiresAt, started_at: nowIso, run_after: null })
+      .where('id', '=', pick)
+      .where(IS_WAITING)
+      .returningAll()
+      .executeTakeFirst();
     if (!row) return null;
     return { job: jobOf(row), leaseToken, leaseExpiresAt, attempt: row.failed_attempts + 1 };
   }
 
   /**
-   * Part of the lease transaction: every running job whose lease ended before `nowIso` goes back
+   * Recovery — one transaction: every running job whose lease ended before `nowIso` goes back
    * to `queued` (the next lessee resumes from its checkpoint), or to `cancelled` if cancellation
    * was asked, or to `failed` once it has lapsed more than maxLeaseLapses times.
    */
@@ -137,7 +140,7 @@ export class DbQueue implements JobQueue {
     const lapsed = await trx
       .selectFrom('jobs')
       .select(['id', 'lease_lapses', 'cancel_requested'])
-      .where('state', '=', 'running')
+      .where(IS_RUNNING)
       .where('lease_expires_at', '<', nowIso)
       .execute();
     for (const job of lapsed) {
