@@ -58,6 +58,8 @@ const CASES: Record<OpName, Case[]> = {
   logSoftmax: [{ inputs: [N(3, 4)], build: (x) => g.logSoftmax(x, -1) }],
   gather: [{ inputs: [N(5, 3), I([2, 3], [0, 4, 4, 1, 0, 4])], build: g.gather }], // repeated rows accumulate
   scatterAdd: [{ inputs: [N(5, 3), I([4], [1, 3, 1, 0]), N(4, 3)], build: g.scatterAdd }],
+  gatherElements: [{ inputs: [N(3, 4), I([3, 2], [0, 3, 1, 1, 2, 0])], build: (x, i) => g.gatherElements(x, i, 1) }], // repeats accumulate
+  scatterElementsAdd: [{ inputs: [N(3, 4), I([3, 2], [0, 3, 1, 1, 2, 0]), N(3, 2)], build: (x, i, u) => g.scatterElementsAdd(x, i, u, 1) }],
   slice: [{ inputs: [N(3, 5)], build: (x) => g.slice(x, 1, 1, 4) }],
   pad: [{ inputs: [N(3, 2)], build: (x) => g.pad(x, 0, 1, 2) }],
   concat: [{ inputs: [N(2, 3), N(2, 2)], build: (a, b) => g.concat([a, b], 1) }],

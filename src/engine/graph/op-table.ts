@@ -27,6 +27,7 @@ export interface OpAttrs {
   reduceSum: Reduce; reduceMean: Reduce; reduceMax: Reduce;
   softmax: { axis: number }; logSoftmax: { axis: number };
   gather: None; scatterAdd: None;
+  gatherElements: { axis: number }; scatterElementsAdd: { axis: number };
   slice: { axis: number; start: number; end: number };
   pad: { axis: number; before: number; after: number };
   concat: { axis: number };
@@ -310,6 +311,26 @@ export const OPS: Table = {
     },
     vjp: ({ inputs: [, idx] }, [gy]) => [gy!, null, g.gather(gy!, idx!)],
   },
+  gatherElements: {
+    // out[i][j] = data[i][idx[i][j]] along `axis` (numpy take_along_axis); idx has data's rank.
+    infer: ([data, idx], { axis }) => {
+      const ok = idx!.rank === data!.rank && idx!.shape.every((d, i) => i === axis || d === data!.shape[i]) && isIndex(idx!);
+      if (!ok) fail(`gatherElements: expected int indices shaped like ${fmtShape(data!.shape)} off axis ${axis}, got ${fmtShape(idx!.shape)} ${idx!.dtype}`);
+      return [{ shape: idx!.shape, dtype: data!.dtype }];
+    },
+    emit: direct('GatherElements', ({ axis }) => ({ axis })),
+    vjp: ({ inputs: [data, idx], attrs: { axis } }, [gy]) => [g.scatterElementsAdd(g.zerosLike(data!), idx!, gy!, axis), null],
+  },
+  scatterElementsAdd: {
+    // data with updates[i][j] added at [i][idx[i][j]] along `axis`: the transpose of gatherElements.
+    infer: ([data, idx, upd], { axis }) => {
+      const ok = idx!.rank === data!.rank && idx!.shape.every((d, i) => i === axis || d === data!.shape[i]) && sameShape(idx!.shape, upd!.shape) && isIndex(idx!);
+      if (!ok) fail(`scatterElementsAdd: expected int indices and updates of one shape fitting ${fmtShape(data!.shape)} off axis ${axis}, got ${fmtShape(idx!.shape)} and ${fmtShape(upd!.shape)}`);
+      return [{ shape: data!.shape, dtype: sameDType('scatterElementsAdd', [data!, upd!]) }];
+    },
+    emit: direct('ScatterElements', ({ axis }) => ({ axis, reduction: 'add' })),
+    vjp: ({ inputs: [, idx], attrs: { axis } }, [gy]) => [gy!, null, g.gatherElements(gy!, idx!, axis)],
+  },
   slice: {
     infer: ([x], { axis, start, end }) => {
       const n = staticDim('slice', x!, axis);
@@ -399,18 +420,18 @@ export const OPS: Table = {
     },
     emit: direct('SoftmaxCrossEntropyLoss', ({ ignoreIndex }) => ({ ignore_index: ignoreIndex, reduction: 'mean' })),
     vjp: ({ inputs: [logits, t], outputs: [, logProb], attrs: { ignoreIndex } }, [gLoss, gLogProb]) => {
-      const V = staticDim('softmaxCrossEntropy', logits!, 1);
       const N = logits!.shape[0]!;
       const p = g.exp(logProb!); // [N, V] softmax
       const t2 = g.reshape(t!, [N, 1]); // [N, 1]
       let dx: Tensor | null = null;
       if (gLoss) {
         // NOTE: mean over non-ignored rows: ignored rows get zero gradient, the rest (p − onehot)/count.
-        const keep = g.where(g.equal(t2, ignoreIndex), 0, g.full(logits!.graph, [1, 1], 1, p.dtype)); // [N, 1]
+        // The one-hot part touches one element per row, so it is a scatter of N values, not an [N, V] pass.
+        const ignored = g.equal(t2, ignoreIndex); // [N, 1]
+        const keep = g.where(ignored, 0, g.full(logits!.graph, [1, 1], 1, p.dtype)); // [N, 1]
         const scale = g.div(g.mul(keep, gLoss), g.reduceSum(keep)); // [N, 1]
-        const iota = logits!.graph.constant(Array.from({ length: V }, (_, i) => i), [V], t!.dtype); // [V]
-        const pMinusOnehot = g.where(g.equal(t2, iota), g.sub(p, 1), p); // [N, V]
-        dx = g.mul(pMinusOnehot, scale);
+        const safeT = g.where(ignored, 0, t2); // [N, 1], an in-range index for ignored rows (their scale is 0)
+        dx = g.scatterElementsAdd(g.mul(p, scale), safeT, g.neg(scale), 1); // [N, V]
       }
       if (gLogProb) {
         const d = g.sub(gLogProb, g.mul(p, g.reduceSum(gLogProb, -1, true))); // log-softmax VJP
@@ -420,6 +441,8 @@ export const OPS: Table = {
     },
   },
 };
+
+const isIndex = (t: Tensor): boolean => t.dtype === 'int64' || t.dtype === 'int32';
 
 function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);

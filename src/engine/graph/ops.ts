@@ -98,6 +98,12 @@ export const gather = (data: Tensor, indices: Tensor): Tensor => apply1('gather'
 /** data with `updates` added at rows `indices` (duplicates accumulate): the transpose of gather. */
 export const scatterAdd = (data: Tensor, indices: Tensor, updates: Tensor): Tensor =>
   apply1('scatterAdd', [data, indices, updates], {});
+/** Elements of data picked along `axis` by int indices of data's rank (numpy take_along_axis). */
+export const gatherElements = (data: Tensor, indices: Tensor, axis: number): Tensor =>
+  apply1('gatherElements', [data, indices], { axis: normAxis(axis, data.rank, 'gatherElements') });
+/** data with updates added at `indices` along `axis` (duplicates accumulate): the transpose of gatherElements. */
+export const scatterElementsAdd = (data: Tensor, indices: Tensor, updates: Tensor, axis: number): Tensor =>
+  apply1('scatterElementsAdd', [data, indices, updates], { axis: normAxis(axis, data.rank, 'scatterElementsAdd') });
 /** x[..., start:end, ...] along one axis. */
 export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
   return apply1('slice', [x], { axis: normAxis(axis, x.rank, 'slice'), start, end });

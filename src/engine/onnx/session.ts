@@ -12,6 +12,8 @@ export interface SessionOptions {
   provider?: 'cpu' | 'cuda';
   /** Graph optimisation level; default 'all'. */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Write ONNX Runtime's per-node profile (JSON) to files with this prefix; see profile.ts. */
+  profile?: string;
 }
 
 export type Feed = ort.Tensor | TensorData;
@@ -37,7 +39,7 @@ export class Session {
     const threads = opts.threads ?? availableParallelism();
     const provider = opts.provider ?? 'cpu';
     const optimization = opts.optimization ?? 'all';
-    const key = `${model.hash}|${threads}|${provider}|${optimization}`;
+    const key = `${model.hash}|${threads}|${provider}|${optimization}|${opts.profile ?? ''}`;
     let s = cache.get(key);
     if (!s) {
       s = ort.InferenceSession.create(model.bytes, {
@@ -45,6 +47,7 @@ export class Session {
         interOpNumThreads: 1,
         executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
         graphOptimizationLevel: optimization,
+        ...(opts.profile ? { enableProfiling: true, profileFilePrefix: opts.profile } : {}),
       });
       cache.set(key, s);
       s.catch(() => cache.delete(key));

@@ -1,0 +1,10 @@
+export { rmsNorm, rmsNormReference } from './norm.js';
+export { applyRope, ropeTables, type RopeTables } from './rope.js';
+export { causalAttention } from './attention.js';
+export { swiglu } from './mlp.js';
+export { crossEntropy, crossEntropyReference } from './loss.js';
+export {
+  declareLlamaParams, initLlamaParams, llamaForward, llamaLoss, llamaParamSpecs, type LlamaParams, type ParamSpec,
+} from './llama.js';
+export * from './presets.js';
+export * from './presets-memory.js';

@@ -1,0 +1,3 @@
+export { ADAMW_DEFAULTS, adamwUpdate, clipScale, globalNorm, type AdamWOptions, type AdamWState } from './adamw.js';
+export { LlamaTrainStep, buildLlamaTrainStep, type StepResult, type StepShape } from './train-step.js';
+export * from './schedule.js';
