@@ -22,7 +22,11 @@ export interface S3BlobStoreOptions {
   /** Both or neither; neither uses the AWS default credentials chain. */
   accessKeyId?: string;
   secretAccessKey?: string;
-  /** Multipart part size for uploads (S3 minimum 5 MiB). Memory per put is about (2 + 1) parts. */
+  /**
+   * Multipart part size for uploads (S3 minimum 5 MiB; default 8 MiB). Memory per put is about
+   * three parts. S3 allows 10,000 parts, so a larger maxBytes grows the part size to fit, and a put
+   * without maxBytes may carry at most 10,000 parts (80 GB by default).
+   */
   partSizeBytes?: number;
 }
 
@@ -89,7 +93,9 @@ export function s3BlobStore(options: S3BlobStoreOptions): BlobStore {
 
   /** Streams `source` to a temp key while hashing; the caller owns (and deletes) the temp key. */
   async function uploadTemp(source: BlobSource, key: string, putOptions: PutOptions): Promise<BlobRef> {
-    const { maxBytes, signal } = putOptions;
+    const { signal } = putOptions;
+    // S3 allows 10,000 parts: without a caller's limit, refuse cleanly past what the part size can carry.
+    const maxBytes = putOptions.maxBytes ?? partSize * MAX_PARTS;
     const hasher = new HashingStream(maxBytes);
     // The source's own error (too large, client gone, aborted) is the one to report, not the
     // upload's reaction to it, which on some servers is a failed AbortMultipartUpload.
@@ -101,8 +107,7 @@ export function s3BlobStore(options: S3BlobStoreOptions): BlobStore {
     hasher.on('error', remember);
     pipeline(toReadable(source), hasher, (err) => err && remember(err));
     if (signal) addAbortSignal(signal, hasher);
-    // Enough parts for maxBytes, when known; otherwise the default allows 80 GB.
-    const partBytes = maxBytes === undefined ? partSize : Math.max(partSize, Math.ceil(maxBytes / MAX_PARTS));
+    const partBytes = Math.max(partSize, Math.ceil(maxBytes / MAX_PARTS));
     const upload = new Upload({ client, params: { Bucket: bucket, Key: key, Body: hasher }, partSize: partBytes, queueSize: UPLOAD_CONCURRENCY });
     try {
       await upload.done();

@@ -22,6 +22,24 @@ const CREDENTIAL_ERRORS = new Set([
   'CredentialsProviderError',
 ]);
 
+// Failures below HTTP: nothing answered, or the connection broke.
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+function isNetworkError(err: unknown): boolean {
+  const { code, name } = (err ?? {}) as { code?: unknown; name?: unknown };
+  return (typeof code === 'string' && NETWORK_CODES.has(code)) || name === 'TimeoutError' || name === 'RequestTimeout';
+}
+
 function statusOf(err: unknown): number | undefined {
   return (err as SdkError | null)?.$metadata?.httpStatusCode;
 }
@@ -63,7 +81,7 @@ export function s3Failure(err: unknown, at: S3Location): unknown {
       { cause: err },
     );
   }
-  if (status === undefined || status >= 500) {
+  if (isNetworkError(err) || (status !== undefined && status >= 500)) {
     return new UnavailableError(
       'blobs_unavailable',
       `Cannot reach the S3 store at ${where} for bucket "${at.bucket}" (${name}: ${because}). Check CRUCIBLE_S3_ENDPOINT, CRUCIBLE_S3_REGION and the network, then retry.`,
