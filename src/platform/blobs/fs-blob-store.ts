@@ -91,7 +91,7 @@ export function fsBlobStore(rootDir: string, options: FsBlobStoreOptions = {}): 
       } catch (err) {
         await rm(tmp, { force: true });
         if (signal?.aborted) throw signal.reason;
-        throw diskFull(root, err);
+        throw storageFailure(root, err);
       }
     },
 
@@ -190,7 +190,7 @@ function unavailable(root: string, err: unknown): UnavailableError {
 }
 
 /** A full or read-only disk is the store being unavailable, not a bug: say so and what to do. */
-function diskFull(root: string, err: unknown): unknown {
+function storageFailure(root: string, err: unknown): unknown {
   if (!isCode(err, 'ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM')) return err;
   return unavailable(root, err);
 }
