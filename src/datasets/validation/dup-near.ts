@@ -101,6 +101,11 @@ export class NearDuplicateIndex {
     return x;
   }
 
+  /** Estimated Jaccard between two added records. */
+  similarity(a: number, b: number): number {
+    return this.store.similarity(a, b);
+  }
+
   /** Number of records added. */
   get size(): number {
     return this.sets.size;

@@ -8,7 +8,7 @@
  */
 import { scan, type PiiSpan } from './span.js';
 
-const PHONE_CANDIDATE = /(?<![\w+.\-/])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,8}(?:[ .-]\d{1,8}){0,6}(?![\w]|[.\-/]\d)/g;
+const PHONE_CANDIDATE = /(?<![\w+.\-/])(?:\+\d{8,15}|(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,8}(?:[ .-]\d{1,8}){0,6})(?![\w]|[.\-/]\d)/g;
 
 /** True when a candidate written like a phone number has the digits and grouping of one. */
 export function isPhoneShaped(candidate: string): boolean {

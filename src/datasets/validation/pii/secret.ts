@@ -21,7 +21,7 @@ const AWS_SECRET = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 const AWS_WORD = /aws|secret/i;
 const PRIVATE_KEY = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----(?:[\s\S]*?-----END \1PRIVATE KEY-----)?/g;
 const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?![A-Za-z0-9_-])/g;
-const TOKEN = /(?<![A-Za-z0-9_\-+/=.])[A-Za-z0-9_\-+/=.]{16,}(?![A-Za-z0-9_\-+/=.])/g;
+const TOKEN = /(?<![A-Za-z0-9_\-+/=])[A-Za-z0-9_\-+/=]{16,}(?![A-Za-z0-9_\-+/=])/g;
 const SECRET_WORD = /(?:key|token|secret|passw(?:or)?d|pwd|credential|auth)s?["']?\s*(?:[:=]|=>|is|was)?\s*["'`]?\s*$/i;
 
 /** True when `before` (the text just ahead of a token) ends with a key/token/secret/password assignment. */
@@ -68,7 +68,21 @@ export function findSecrets(text: string, options: SecretOptions = DEFAULT_SECRE
   if (SECRET_WORD_ANYWHERE.test(text)) {
     spans.push(...scan(text, TOKEN, 'secret', (m) => assignedToSecretWord(text, m.index) && isHighEntropyToken(m[0], options)));
   }
-  return spans;
+  return withoutOverlaps(spans);
+}
+
+/** The same secret can match two shapes (an AWS key id after "key:"): keep the longest of overlapping spans. */
+function withoutOverlaps(spans: PiiSpan[]): PiiSpan[] {
+  if (spans.length < 2) return spans;
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: PiiSpan[] = [];
+  for (const s of spans) {
+    const last = out[out.length - 1];
+    if (last !== undefined && s.start < last.end) {
+      if (s.end - s.start > last.end - last.start) out[out.length - 1] = s;
+    } else out.push(s);
+  }
+  return out;
 }
 
 const SECRET_WORD_ANYWHERE = /key|token|secret|passw|pwd|credential|auth/i;
