@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countParams, llamaConfigSchema, paramBreakdown, parseLlamaConfig, preset, presets, type PresetName } from './presets.js';
+import { llamaParamSpecs } from './llama.js';
 import { estimateTrainingMemory } from './presets-memory.js';
 
 describe('presets', () => {
@@ -19,6 +20,14 @@ describe('presets', () => {
       console.log(`${name}: ${n.toLocaleString('en-US')} parameters`);
       expect(n / nominal[name]).toBeGreaterThan(0.85);
       expect(n / nominal[name]).toBeLessThan(1.15);
+    }
+  });
+
+  it('agrees with the parameter list the model declares, for every preset and GQA', () => {
+    const configs = [...(Object.keys(presets) as PresetName[]).map(preset), { ...preset('nano'), kvHeads: 1, tiedEmbeddings: true }];
+    for (const config of configs) {
+      const declared = llamaParamSpecs(config).reduce((n, spec) => n + spec.shape.reduce((a, b) => a * b, 1), 0);
+      expect(declared).toBe(countParams(config));
     }
   });
 
