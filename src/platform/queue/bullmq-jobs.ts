@@ -50,17 +50,19 @@ export function stateOf(job: BullJobOf, state: BullState | 'unknown'): JobState 
       return 'succeeded';
     case 'failed':
       return job.failedReason?.startsWith(CANCELLED_MARK) ? 'cancelled' : 'failed';
+    // A job over BullMQ's stall limit waits with a deferred failure that the next fetch applies: it is failed already.
     case 'delayed':
-      return cancelRequested ? 'cancelled' : job.attemptsMade > 0 ? 'retrying' : 'queued';
+      return cancelRequested ? 'cancelled' : job.deferredFailure ? 'failed' : job.attemptsMade > 0 ? 'retrying' : 'queued';
     default: // waiting, prioritized, paused
-      return cancelRequested ? 'cancelled' : 'queued';
+      return cancelRequested ? 'cancelled' : job.deferredFailure ? 'failed' : 'queued';
   }
 }
 
 export function jobOf(lane: Lane, job: BullJobOf, state: BullState | 'unknown'): Job {
   const ours = stateOf(job, state);
   const stack = job.stacktrace?.length ? job.stacktrace[job.stacktrace.length - 1] : undefined;
-  const reason = job.failedReason?.startsWith(CANCELLED_MARK) ? job.failedReason.slice(CANCELLED_MARK.length) : job.failedReason;
+  const failedReason = job.failedReason || job.deferredFailure;
+  const reason = failedReason?.startsWith(CANCELLED_MARK) ? failedReason.slice(CANCELLED_MARK.length) : failedReason;
   const finished = ours === 'succeeded' || ours === 'failed' || (ours === 'cancelled' && state === 'failed');
   return {
     id: jobIdOf(lane, job.id!),

@@ -9,7 +9,7 @@ import { describeQueueContract, type QueueContractTarget } from './queue.contrac
 function bullmqTarget(url: string): QueueContractTarget {
   const name = `test-${randomBytes(6).toString('hex')}`;
   return {
-    open: async ({ leaseMs }) => new BullmqQueue({ url, name, leaseMs }),
+    open: async (options) => new BullmqQueue({ url, name, ...options }),
     async cleanup() {
       const queue = new BullmqQueue({ url, name });
       await queue.obliterate();

@@ -117,7 +117,7 @@ export class BullmqQueue implements JobQueue {
   /**
    * Lease: pick the fitting lanes, most urgent head first, and take a job from the first that has
    * one (getNextJob: one atomic step that also promotes due retries). A job cancelled while it
-   * waited is finalised here, as cancelled, and the next one taken.
+   * waited, or over the stall limit, is finalised here (cancelled, failed) and the next one taken.
    */
   async lease(workerId: string, request: LeaseRequest): Promise<LeasedJob | null> {
     const lanes = await this.orderByHead(await this.lanes.fitting(request));
@@ -128,8 +128,11 @@ export class BullmqQueue implements JobQueue {
         const job = (await worker.getNextJob(leaseToken, { block: false })) as BullJobOf | undefined;
         if (!job) break;
         const leaseExpiresAt = new Date(Date.now() + this.leaseMs).toISOString();
-        if (job.data.cancelRequestedAt !== undefined) {
-          await job.moveToFailed(new UnrecoverableError(`${CANCELLED_MARK}cancelled before it ran`), leaseToken, false);
+        // What BullMQ's own processing loop would do before running a job: apply a deferred
+        // failure (over the stall limit) or, ours, a cancellation that came while it waited.
+        const ending = job.data.cancelRequestedAt !== undefined ? `${CANCELLED_MARK}cancelled before it ran` : job.deferredFailure;
+        if (ending) {
+          await job.moveToFailed(new UnrecoverableError(ending), leaseToken, false);
           continue;
         }
         const leased = jobOf(handle.lane, job, 'active');

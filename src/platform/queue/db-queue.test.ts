@@ -15,10 +15,10 @@ async function sqliteTarget(): Promise<QueueContractTarget> {
   const home = mkdtempSync(path.join(tmpdir(), 'crucible-queue-'));
   const handles: Database[] = [];
   return {
-    async open({ leaseMs }) {
+    async open(options) {
       const database = await openDatabase(loadConfig({ env: {}, cwd: home, overrides: { home } }));
       handles.push(database);
-      const queue = new DbQueue(database, { leaseMs });
+      const queue = new DbQueue(database, options);
       return Object.assign(queue, { close: () => database.close() });
     },
     async cleanup() {
@@ -41,10 +41,10 @@ describeWithPostgres('embedded queue on the PostgreSQL metadata db', () => {
   describeQueueContract('embedded (PostgreSQL)', async () => {
     const handles: Database[] = [];
     return {
-      async open({ leaseMs }) {
+      async open(options) {
         const database = await openDatabase(loadConfig({ env: {}, overrides: { database: { url: pg.url } } }));
         handles.push(database);
-        return Object.assign(new DbQueue(database, { leaseMs }), { close: () => database.close() });
+        return Object.assign(new DbQueue(database, options), { close: () => database.close() });
       },
       async cleanup() {
         // The tests share this file's database, one after the other: empty it for the next one.

@@ -6,7 +6,7 @@ import type { JobQueue } from './job-queue.js';
 /** One store (a SQLite file, a Redis queue name, a PostgreSQL database) that a test opens queues on. */
 export interface QueueContractTarget {
   /** A queue on this target's store; every call opens the same store again (durability, many processes). */
-  open(options: { leaseMs: number }): Promise<JobQueue>;
+  open(options: { leaseMs: number; maxLeaseLapses?: number }): Promise<JobQueue>;
   /** Removes the store. Queues opened on it are closed first by the suite. */
   cleanup(): Promise<void>;
 }
@@ -45,9 +45,9 @@ export function describeQueueContract(name: string, create: () => Promise<QueueC
     let target: QueueContractTarget | undefined;
     const opened: JobQueue[] = [];
 
-    async function open(leaseMs = LONG_LEASE_MS): Promise<JobQueue> {
+    async function open(leaseMs = LONG_LEASE_MS, maxLeaseLapses?: number): Promise<JobQueue> {
       target ??= await create();
-      const queue = await target.open({ leaseMs });
+      const queue = await target.open({ leaseMs, ...(maxLeaseLapses === undefined ? {} : { maxLeaseLapses }) });
       opened.push(queue);
       return queue;
     }
@@ -177,6 +177,35 @@ export function describeQueueContract(name: string, create: () => Promise<QueueC
       expect(done).toMatchObject({ state: 'succeeded', result: { from: 'b' }, leaseLapses: 1 });
     });
 
+    it('fails a job whose lease lapses more often than maxLeaseLapses (a crash loop)', async () => {
+      const queue = await open(1_000, 1);
+      const job = await queue.enqueue({ type: 'test.crashy', maxAttempts: 5 });
+      await queue.lease('dies-1', { resources: CPU });
+      const second = await eventually(() => queue.lease('dies-2', { resources: CPU })); // first lapse: back in the queue
+      expect(second.job.id).toBe(job.id);
+      const failed = await eventually(async () => {
+        await queue.lease('w', { resources: CPU }); // drives the embedded queue's sweep; nothing to lease
+        const now = await queue.get(job.id);
+        return now.state === 'failed' ? now : null;
+      });
+      expect(failed.leaseLapses).toBe(2);
+      expect(failed.error?.message).toMatch(/lapsed|stalled/);
+    });
+
+    it('ends a cancelled job whose worker vanished as cancelled, not re-queued', async () => {
+      const queue = await open(1_000);
+      const job = await queue.enqueue({ type: 'test.gone' });
+      await queue.lease('dies', { resources: CPU });
+      await queue.cancel(job.id);
+      const ended = await eventually(async () => {
+        const leased = await queue.lease('w', { resources: CPU });
+        expect(leased).toBeNull();
+        const now = await queue.get(job.id);
+        return now.state === 'cancelled' ? now : null;
+      });
+      expect(ended.state).toBe('cancelled');
+    });
+
     it('keeps a lease alive while it is renewed by heartbeats', async () => {
       const queue = await open(1_000);
       const job = await queue.enqueue({ type: 'test.hb' });
@@ -228,26 +257,27 @@ export function describeQueueContract(name: string, create: () => Promise<QueueC
       expect(any!.job.id).toBe(other.id);
     });
 
-    it('never leases a job twice: 4 concurrent lessees × 200 jobs → each completed exactly once', async () => {
+    it('never leases a job twice: 4 concurrent lessees on 2 connections × 200 jobs → each completed exactly once', async () => {
       const queue = await open();
+      const other = await open(); // a second process, as far as the store can tell
       const total = 200;
       const ids = new Set((await enqueueAll(queue, Array.from({ length: total }, (_, i) => ({ type: 'test.many', payload: { i } })))).map((j) => j.id));
       const completions: string[] = [];
-      const lessee = async (name: string) => {
+      const lessee = async (name: string, on: JobQueue) => {
         let idle = 0;
         while (completions.length < total && idle < 20) {
-          const leased = await queue.lease(name, { resources: CPU });
+          const leased = await on.lease(name, { resources: CPU });
           if (!leased) {
             idle++;
             await new Promise((resolve) => setTimeout(resolve, 20));
             continue;
           }
           idle = 0;
-          await queue.complete(leased.job.id, leased.leaseToken, { by: name });
+          await on.complete(leased.job.id, leased.leaseToken, { by: name });
           completions.push(leased.job.id);
         }
       };
-      await Promise.all(['l1', 'l2', 'l3', 'l4'].map(lessee));
+      await Promise.all([lessee('l1', queue), lessee('l2', other), lessee('l3', queue), lessee('l4', other)]);
       expect(completions).toHaveLength(total);
       expect(new Set(completions)).toEqual(ids);
       const succeeded = await queue.list({ state: 'succeeded', limit: 500 });
