@@ -12,6 +12,11 @@ export interface SessionOptions {
   provider?: 'cpu' | 'cuda';
   /** Graph optimisation level; default 'all'. */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * ONNX Runtime's CPU memory arena. Off by default: the arena grows in power-of-two chunks and kept a
+   * training step of `tiny` at 3.4 GB RSS against 2.0 GB without it (measured, ORT 1.30).
+   */
+  memArena?: boolean;
   /** Write ONNX Runtime's per-node profile (JSON) to files with this prefix; see profile.ts. */
   profile?: string;
 }
@@ -39,7 +44,8 @@ export class Session {
     const threads = opts.threads ?? availableParallelism();
     const provider = opts.provider ?? 'cpu';
     const optimization = opts.optimization ?? 'all';
-    const key = `${model.hash}|${threads}|${provider}|${optimization}|${opts.profile ?? ''}`;
+    const memArena = opts.memArena ?? false;
+    const key = `${model.hash}|${threads}|${provider}|${optimization}|${memArena}|${opts.profile ?? ''}`;
     let s = cache.get(key);
     if (!s) {
       s = ort.InferenceSession.create(model.bytes, {
@@ -47,6 +53,7 @@ export class Session {
         interOpNumThreads: 1,
         executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
         graphOptimizationLevel: optimization,
+        enableCpuMemArena: memArena,
         ...(opts.profile ? { enableProfiling: true, profileFilePrefix: opts.profile } : {}),
       });
       cache.set(key, s);
