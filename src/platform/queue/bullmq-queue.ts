@@ -36,7 +36,7 @@ const MAX_LIST_LIMIT = 500;
 
 /**
  * The team-mode queue: BullMQ on Redis or on PostgreSQL (BullMQ's own backend), mapped onto the
- * JobQueue contract (docs/decisions/001-job-queue.md). Each state change is one BullMQ command,
+ * JobQueue contract (docs/decisions/007-job-queue.md). Each state change is one BullMQ command,
  * which BullMQ runs atomically (a Lua script on Redis, a SQL function on PostgreSQL):
  *   lease = moveToActive (getNextJob: takes the job and its lock, our lease token, in one step),
  *   heartbeat = extendLock, complete = moveToFinished, fail = moveToFinished/moveToDelayed
