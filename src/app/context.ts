@@ -25,7 +25,7 @@ export async function createAppContext(config: Config, options: { logger?: Logge
   const database = await openDatabase(config, { logger });
   let blobs: BlobStore;
   try {
-    blobs = createBlobStore(config);
+    blobs = await createBlobStore(config);
   } catch (err) {
     await database.close();
     throw err;

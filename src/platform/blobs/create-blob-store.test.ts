@@ -19,7 +19,7 @@ describe('createBlobStore', () => {
   const configOf = (input: ConfigInput) => ConfigSchema.parse({ home, ...input });
 
   it('defaults to files under <home>/<blobs.dir>', async () => {
-    const store = createBlobStore(configOf({ blobs: { dir: 'my-blobs' } }));
+    const store = await createBlobStore(configOf({ blobs: { dir: 'my-blobs' } }));
     expect(store.driver).toBe('fs');
     const data = Buffer.from('where does it go');
     const { sha256 } = await store.put(data);
@@ -32,7 +32,7 @@ describe('createBlobStore', () => {
   it('selects S3 from the blobs.s3 settings', async () => {
     const server = await startLocalS3Server(['crucible-blobs']);
     try {
-      const store = createBlobStore(
+      const store = await createBlobStore(
         configOf({
           blobs: {
             driver: 's3',
@@ -55,8 +55,8 @@ describe('createBlobStore', () => {
     }
   });
 
-  it('refuses the S3 driver without a bucket, naming CRUCIBLE_S3_BUCKET', () => {
-    expect(() => createBlobStore(configOf({ blobs: { driver: 's3' } }))).toThrow(ValidationError);
-    expect(() => createBlobStore(configOf({ blobs: { driver: 's3' } }))).toThrow(/CRUCIBLE_S3_BUCKET/);
+  it('refuses the S3 driver without a bucket, naming CRUCIBLE_S3_BUCKET', async () => {
+    await expect(createBlobStore(configOf({ blobs: { driver: 's3' } }))).rejects.toThrow(ValidationError);
+    await expect(createBlobStore(configOf({ blobs: { driver: 's3' } }))).rejects.toThrow(/CRUCIBLE_S3_BUCKET/);
   });
 });

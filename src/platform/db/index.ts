@@ -8,5 +8,5 @@ export type { ApiKeysTable, AuditLogTable, Tables } from './tables.js';
 export type { Database, Dialect } from './database.js';
 export { openDatabase } from './open.js';
 export { appliedMigrations, migrateToLatest, MIGRATION_TABLE } from './migrate.js';
-export { openSqlite } from './sqlite.js';
-export { openPostgres, isPostgresUrl } from './postgres.js';
+export { isPostgresUrl } from './database-url.js';
+// The drivers' modules (sqlite.ts, postgres.ts) are imported on demand by openDatabase.

@@ -3,14 +3,17 @@ import { homePath, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Database } from './database.js';
 import { migrateToLatest } from './migrate.js';
-import { isPostgresUrl, openPostgres } from './postgres.js';
-import { openSqlite } from './sqlite.js';
+import { isPostgresUrl } from './database-url.js';
 
-/** Opens the configured database (creating the SQLite file under config.home), applies pending migrations, returns the handle. */
+/**
+ * Opens the configured database (creating the SQLite file under config.home), applies pending
+ * migrations, returns the handle. The driver is imported on demand: the embedded default never loads `pg`.
+ */
 export async function openDatabase(config: Config, options: { logger?: Logger } = {}): Promise<Database> {
   const url = config.database.url;
   let database: Database;
   if (isPostgresUrl(url)) {
+    const { openPostgres } = await import('./postgres.js');
     database = await openPostgres(url, options);
   } else if (url) {
     throw new ValidationError(
@@ -19,6 +22,7 @@ export async function openDatabase(config: Config, options: { logger?: Logger } 
     );
   } else {
     const file = config.database.sqliteFile === ':memory:' ? ':memory:' : homePath(config, config.database.sqliteFile);
+    const { openSqlite } = await import('./sqlite.js');
     database = await openSqlite(file, options);
   }
   try {

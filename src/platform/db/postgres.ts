@@ -7,10 +7,7 @@ import { mapPostgresError, postgresUnavailableError } from './errors.js';
 import { MappedDriver, type ConnectionPolicy } from './mapped-driver.js';
 import type { Tables } from './tables.js';
 
-/** The URLs that select PostgreSQL (team mode). */
-export function isPostgresUrl(url: string | undefined): url is string {
-  return !!url && /^postgres(ql)?:\/\//i.test(url);
-}
+export { isPostgresUrl } from './database-url.js';
 
 /**
  * pg returns int8 (COUNT(*), SUM of integers, bigint columns) and numeric as strings, because they
