@@ -9,7 +9,7 @@ import { laneOf, LaneRegistry, type BullJobOf, type LaneHandle } from './bullmq-
 import { jobNotFoundError, leaseLostError } from './errors.js';
 import { JOB_STATES, type EnqueueInput, type Job, type JobError, type JobFilter, type JobState, type Json, type LeasedJob, type LeaseRequest, type LeaseStatus } from './job.js';
 import type { JobQueue } from './job-queue.js';
-import { parseJobSpec } from './spec.js';
+import { parseJobFilter, parseJobSpec } from './spec.js';
 
 export interface BullmqQueueOptions {
   /** redis://… or postgres://… */
@@ -31,8 +31,6 @@ const BULL_STATES: Record<JobState, BullState[]> = {
   cancelled: ['waiting', 'prioritized', 'delayed', 'failed'],
 };
 const LEASE_LOST_CODES = new Set<number>([ErrorCode.JobLockNotExist, ErrorCode.JobLockMismatch, ErrorCode.JobNotInState]);
-const DEFAULT_LIST_LIMIT = 50;
-const MAX_LIST_LIMIT = 500;
 
 /**
  * The team-mode queue: BullMQ on Redis or on PostgreSQL (BullMQ's own backend), mapped onto the
@@ -94,12 +92,12 @@ export class BullmqQueue implements JobQueue {
 
   /** Newest first. BullMQ lists per state and per lane, so this reads them all and sorts: fine for thousands of jobs. */
   async list(filter: JobFilter = {}): Promise<Page<Job>> {
-    const limit = Math.min(Math.max(1, filter.limit ?? DEFAULT_LIST_LIMIT), MAX_LIST_LIMIT);
-    const wanted = new Set<JobState>(filter.state === undefined ? JOB_STATES : typeof filter.state === 'string' ? [filter.state] : filter.state);
+    const { states, type, limit, cursor } = parseJobFilter(filter);
+    const wanted = new Set<JobState>(states ?? JOB_STATES);
     const bullStates = new Set([...wanted].flatMap((state) => BULL_STATES[state]));
     const jobs: Job[] = [];
     for (const handle of await this.lanes.all()) {
-      if (filter.type && handle.lane.type !== filter.type) continue;
+      if (type && handle.lane.type !== type) continue;
       for (const state of bullStates) {
         for (const job of (await handle.queue.getJobs([state], 0, -1)) as BullJobOf[]) {
           if (!job?.id) continue;
@@ -110,7 +108,7 @@ export class BullmqQueue implements JobQueue {
     }
     const key = (job: Job) => `${job.createdAt}|${job.id}`;
     const sorted = [...new Map(jobs.map((job) => [job.id, job])).values()].sort((a, b) => (key(a) < key(b) ? 1 : -1));
-    const after = filter.cursor ? sorted.filter((job) => key(job) < filter.cursor!) : sorted;
+    const after = cursor ? sorted.filter((job) => key(job) < cursor) : sorted;
     return pageOf(after.slice(0, limit + 1), limit, key);
   }
 

@@ -10,7 +10,7 @@ import { jobOf, rowOf } from './db-rows.js';
 import { jobNotFoundError, leaseLostError } from './errors.js';
 import type { EnqueueInput, Job, JobError, JobFilter, Json, LeasedJob, LeaseRequest, LeaseStatus } from './job.js';
 import type { JobQueue } from './job-queue.js';
-import { parseJobSpec } from './spec.js';
+import { parseJobFilter, parseJobSpec } from './spec.js';
 
 export interface DbQueueOptions {
   /** Lease length without heartbeat. */
@@ -24,8 +24,6 @@ const WAITING = ['queued', 'retrying'] as const;
 // query's condition matches the index's (see migrations/0002-jobs.ts).
 const IS_WAITING = sql<boolean>`state in ('queued', 'retrying')`;
 const IS_RUNNING = sql<boolean>`state = 'running'`;
-const DEFAULT_LIST_LIMIT = 50;
-const MAX_LIST_LIMIT = 500;
 
 /**
  * The embedded queue: jobs are rows of the `jobs` table in the metadata db (SQLite by default; the
@@ -80,12 +78,12 @@ export class DbQueue implements JobQueue {
   }
 
   async list(filter: JobFilter = {}): Promise<Page<Job>> {
-    const limit = Math.min(Math.max(1, filter.limit ?? DEFAULT_LIST_LIMIT), MAX_LIST_LIMIT);
-    const states = filter.state === undefined ? undefined : typeof filter.state === 'string' ? [filter.state] : [...filter.state];
+    const { states, type, limit, cursor } = parseJobFilter(filter);
+    if (states && states.length === 0) return { items: [], next_cursor: null };
     let query = this.db.selectFrom('jobs').selectAll();
-    if (states) query = query.where('state', 'in', states.length > 0 ? states : ['none']);
-    if (filter.type) query = query.where('type', '=', filter.type);
-    if (filter.cursor) query = query.where('id', '<', filter.cursor);
+    if (states) query = query.where('state', 'in', states);
+    if (type) query = query.where('type', '=', type);
+    if (cursor) query = query.where('id', '<', cursor);
     const rows = await query.orderBy('id', 'desc').limit(limit + 1).execute();
     return pageOf(rows.map(jobOf), limit, (job) => job.id);
   }

@@ -94,6 +94,7 @@ export function describeQueueContract(name: string, create: () => Promise<QueueC
       expect(await codeOf(queue.get('job_nope'))).toBe('job_not_found');
       expect(await codeOf(queue.cancel('job_nope'))).toBe('job_not_found');
       expect(await codeOf(queue.complete('job_nope', 'token', null))).toBe('job_not_found');
+      expect(await codeOf(queue.list({ state: 'bogus' as never }))).toBe('job_filter_invalid');
     });
 
     it('leases by priority, then oldest first', async () => {
