@@ -30,6 +30,11 @@ export interface LaneOptions {
   leaseMs: number;
   maxLeaseLapses: number;
   backoffStrategy: (failedAttempts: number, type: string | undefined, err: Error | undefined, job: BullJobOf | undefined) => number;
+  /**
+   * Connection errors of every BullMQ object. They also surface as the failing call's error; this
+   * keeps them from being printed (or, unhandled, crashing the process) while BullMQ reconnects.
+   */
+  onError: (err: Error) => void;
 }
 
 /** One lane's BullMQ handles: a Queue for producers and readers, a Worker (made on first lease) for lessees. */
@@ -45,6 +50,7 @@ export class LaneHandle {
     private readonly options: LaneOptions,
   ) {
     this.queue = new backend.classes.Queue(name, { connection: backend.connection() }) as unknown as BullQueue;
+    this.queue.on('error', options.onError);
   }
 
   /**
@@ -62,7 +68,7 @@ export class LaneHandle {
         settings: { backoffStrategy: this.options.backoffStrategy as never },
       }) as unknown as BullWorker;
       this.worker = worker;
-      worker.on('error', () => {}); // connection hiccups surface on the next call; an unhandled 'error' would kill the process
+      worker.on('error', this.options.onError);
       await worker.waitUntilReady();
       await worker.startStalledCheckTimer();
       return worker;
@@ -91,6 +97,7 @@ export class LaneRegistry {
     private readonly refreshMs = 1_000,
   ) {
     this.registry = new backend.classes.Queue(`${baseName}.lanes`, { connection: backend.connection() }) as unknown as Queue<Lane>;
+    this.registry.on('error', options.onError);
   }
 
   get registryQueue(): Queue<Lane> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPostgres, type TestPostgres } from '../../../test/support/postgres.js';
 import { describeWithPostgres, describeWithRedis, testRedisUrl } from '../../../test/support/team-services.js';
 import { BullmqQueue } from './bullmq-queue.js';
@@ -31,4 +31,17 @@ describeWithPostgres('BullMQ queue on PostgreSQL', () => {
     await pg?.drop();
   });
   describeQueueContract('BullMQ (PostgreSQL)', async () => bullmqTarget(pg.url));
+});
+
+describe('BullMQ queue, server unreachable', () => {
+  it.each(['redis://127.0.0.1:1', 'postgres://postgres@127.0.0.1:1/none'])('ping reports %s as queue_unavailable, quickly', async (url) => {
+    const queue = new BullmqQueue({ url, name: 'unreachable' });
+    try {
+      const err = await queue.ping(500).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'queue_unavailable', kind: 'unavailable' });
+      expect((err as Error).message).toContain('CRUCIBLE_QUEUE_URL');
+    } finally {
+      await queue.close();
+    }
+  });
 });

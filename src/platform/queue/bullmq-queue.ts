@@ -46,6 +46,7 @@ export class BullmqQueue implements JobQueue {
   readonly leaseMs: number;
   private readonly backend: BullmqBackend;
   private readonly lanes: LaneRegistry;
+  private lastError: Error | undefined;
 
   constructor(options: BullmqQueueOptions) {
     this.backend = bullmqBackend(options.url);
@@ -56,6 +57,9 @@ export class BullmqQueue implements JobQueue {
       maxLeaseLapses: options.maxLeaseLapses ?? 3,
       // Our backoff formula, so both adapters wait the same; BullMQ calls it with attemptsMade + 1.
       backoffStrategy: (failedAttempts, _type, _err, job) => (job ? backoffDelay(job.data.backoff, failedAttempts) : 0),
+      onError: (err) => {
+        this.lastError = err;
+      },
     });
   }
 
@@ -193,11 +197,18 @@ export class BullmqQueue implements JobQueue {
     return this.get(jobId);
   }
 
-  async ping(): Promise<void> {
+  /** One round trip, bounded: the Redis client queues commands while it reconnects, which would hang /readyz. */
+  async ping(timeoutMs = 3_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(this.lastError ?? new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
-      await this.lanes.registryQueue.getJobCounts('wait');
+      await Promise.race([this.lanes.registryQueue.getJobCounts('wait'), timeout]);
     } catch (err) {
       throw new UnavailableError('queue_unavailable', `BullMQ (${this.backend.kind}) cannot be reached: ${(err as Error).message}. Check CRUCIBLE_QUEUE_URL.`, undefined, { cause: err });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
