@@ -1,6 +1,7 @@
 // npm run bench:queue — jobs/s of 2,000 no-op jobs through 4 concurrent workers (lease → complete
 // loops sharing one queue client, as an in-process worker pool does) for each queue adapter: the
-// embedded queue on SQLite, BullMQ on Redis and BullMQ on PostgreSQL, measured in the same run.
+// embedded queue on SQLite, BullMQ on Redis and BullMQ on PostgreSQL (and, for reference, the
+// embedded queue on PostgreSQL), measured in the same run.
 // Services: CRUCIBLE_TEST_REDIS_URL and CRUCIBLE_TEST_POSTGRES_URL (defaults on 127.0.0.1).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -55,8 +56,20 @@ function bullmqTarget(url: string): Target {
   };
 }
 
-/** A fresh PostgreSQL database for BullMQ's tables, dropped afterwards. */
-async function postgresTarget(): Promise<Target> {
+function embeddedPostgresTarget(url: string): Target {
+  let close = async () => {};
+  return {
+    async open() {
+      const database = await openDatabase(loadConfig({ env: {}, overrides: { database: { url } } }));
+      close = () => database.close();
+      return new DbQueue(database);
+    },
+    dispose: () => close(),
+  };
+}
+
+/** A fresh PostgreSQL database for BullMQ's tables (or, `embedded`, for our jobs table), dropped afterwards. */
+async function postgresTarget(embedded = false): Promise<Target> {
   const db = `crucible_bench_${randomBytes(4).toString('hex')}`;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: POSTGRES_URL });
@@ -70,7 +83,7 @@ async function postgresTarget(): Promise<Target> {
   await admin(`create database "${db}"`);
   const url = new URL(POSTGRES_URL);
   url.pathname = `/${db}`;
-  const inner = bullmqTarget(url.toString());
+  const inner = embedded ? embeddedPostgresTarget(url.toString()) : bullmqTarget(url.toString());
   return {
     open: () => inner.open(),
     async dispose() {
@@ -127,14 +140,16 @@ async function measure(label: string, makeTarget: () => Target | Promise<Target>
 
 const sqlite = await measure('embedded (SQLite)', sqliteTarget);
 const redis = await measure('BullMQ (Redis)', () => bullmqTarget(REDIS_URL));
-const postgres = await measure('BullMQ (PostgreSQL)', postgresTarget);
+const postgres = await measure('BullMQ (PostgreSQL)', () => postgresTarget());
+// For reference: our embedded queue on the PostgreSQL metadata db (FOR UPDATE SKIP LOCKED).
+const embeddedPostgres = await measure('embedded (PostgreSQL)', () => postgresTarget(true));
 const round = (n: number | null) => (n === null ? null : Math.round(n));
 const ratio = sqlite !== null && redis ? Number((sqlite / redis).toFixed(2)) : null;
 console.log(
   `${JOBS} no-op jobs, ${WORKERS} workers, best of ${ROUNDS}: embedded SQLite ${round(sqlite)} jobs/s (target ≥ 500), ` +
-    `BullMQ Redis ${round(redis)} jobs/s, BullMQ PostgreSQL ${round(postgres)} jobs/s; embedded/BullMQ-Redis ${ratio}`,
+    `BullMQ Redis ${round(redis)} jobs/s, BullMQ PostgreSQL ${round(postgres)} jobs/s (embedded on PostgreSQL ${round(embeddedPostgres)}); embedded/BullMQ-Redis ${ratio}`,
 );
 console.log(
-  `BENCH ${JSON.stringify({ name: 'queue', jobs_per_s_sqlite: round(sqlite), jobs_per_s_bullmq_redis: round(redis), jobs_per_s_bullmq_postgres: round(postgres), ratio_sqlite_vs_bullmq_redis: ratio, jobs: JOBS, workers: WORKERS })}`,
+  `BENCH ${JSON.stringify({ name: 'queue', jobs_per_s_sqlite: round(sqlite), jobs_per_s_bullmq_redis: round(redis), jobs_per_s_bullmq_postgres: round(postgres), ratio_sqlite_vs_bullmq_redis: ratio, jobs_per_s_embedded_postgres: round(embeddedPostgres), jobs: JOBS, workers: WORKERS })}`,
 );
 process.exit(0); // pg and ioredis sockets that BullMQ keeps for a moment must not hold the benchmark open
