@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from '../app/context.js';
 import { registerAuthRoutes } from '../auth/index.js';
 import { newId } from '../platform/ids.js';
@@ -14,6 +14,7 @@ import { registerHealthRoutes } from './health.js';
 import { registerHomePage } from './home-page.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
+import { serializerCompiler } from './serializer.js';
 
 /** Builds the HTTP app over a context. Listening, and closing the context, are the caller's. */
 export async function buildApi(ctx: AppContext): Promise<FastifyInstance> {
@@ -33,9 +34,9 @@ export async function buildApi(ctx: AppContext): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    return payload;
+    done();
   });
 
   // Binary bodies are not buffered: routes receive the request stream and pipe it where it goes.

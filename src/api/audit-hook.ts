@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditLog, AuditOutcome } from '../auth/index.js';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -10,12 +10,11 @@ function outcomeOf(status: number): AuditOutcome {
 
 /**
  * Every state-changing API call is written to the audit log — refused ones too — before the response
- * leaves (onSend), so a client that got an answer can rely on the record existing.
+ * leaves (onSend), so a client that got an answer can rely on the record existing. The hook is attached
+ * to state-changing routes only (onRoute), so reads pay nothing for it. Register before the routes.
  */
 export function registerAuditTrail(app: FastifyInstance, audit: AuditLog): void {
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (READ_METHODS.has(request.method)) return payload;
-    if (!request.url.startsWith('/api/') && !request.url.startsWith('/v1/')) return payload;
+  const auditHook = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const route = request.routeOptions.url;
     const params = request.params as Record<string, string> | undefined;
     const target = params && Object.keys(params).length > 0 ? Object.values(params).join('/') : null;
@@ -33,5 +32,12 @@ export function registerAuditTrail(app: FastifyInstance, audit: AuditLog): void 
       request.log.error({ err }, 'audit log write failed');
     }
     return payload;
+  };
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.every((method) => READ_METHODS.has(method))) return;
+    if (!route.url.startsWith('/api/') && !route.url.startsWith('/v1/')) return;
+    const existing = route.onSend ? (Array.isArray(route.onSend) ? route.onSend : [route.onSend]) : [];
+    route.onSend = [...existing, auditHook];
   });
 }

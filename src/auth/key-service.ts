@@ -75,12 +75,12 @@ export class KeyService {
   async authenticate(presented: string | undefined): Promise<Actor> {
     if (!presented) throw new UnauthenticatedError();
     if (!looksLikeKey(presented)) throw new UnauthenticatedError('invalid_api_key', BAD_KEY);
-    const keyHash = hashKey(presented);
-    const cached = this.cache.get(keyHash);
+    const cached = this.cache.get(presented);
     if (cached) {
       await this.touch(cached.id);
       return cached;
     }
+    const keyHash = hashKey(presented);
     const row = await this.database.db
       .selectFrom('api_keys')
       .select(['id', 'name', 'role', 'revoked_at'])
@@ -88,7 +88,7 @@ export class KeyService {
       .executeTakeFirst();
     if (!row || row.revoked_at) throw new UnauthenticatedError('invalid_api_key', BAD_KEY);
     const actor: Actor = { id: row.id, name: row.name, role: RoleSchema.parse(row.role) };
-    this.cache.set(keyHash, actor);
+    this.cache.set(presented, actor);
     await this.touch(row.id);
     return actor;
   }

@@ -6,16 +6,21 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 let lastTime = -1;
 let lastRandom: Uint8Array = new Uint8Array(10);
 
-/** `chars` base32 digits of a big-endian number, zero-padded on the left. */
-function encode(bytes: Uint8Array, chars: number): string {
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
+/** Base32 digits of `value` (an integer below 2^53), most significant first, zero-padded to `chars`. */
+function encodeNumber(value: number, chars: number): string {
   let out = '';
   for (let i = 0; i < chars; i++) {
-    out = ALPHABET[Number(n & 31n)] + out;
-    n >>= 5n;
+    out = ALPHABET[value % 32] + out;
+    value = Math.floor(value / 32);
   }
   return out;
+}
+
+/** 40 bits (5 bytes) as 8 base32 digits; plain numbers, since ids are made on every request. */
+function encode40(bytes: Uint8Array, offset: number): string {
+  let value = 0;
+  for (let i = 0; i < 5; i++) value = value * 256 + bytes[offset + i]!;
+  return encodeNumber(value, 8);
 }
 
 function increment(bytes: Uint8Array): Uint8Array {
@@ -43,13 +48,7 @@ export function newId(prefix?: string): string {
     lastTime = now;
     lastRandom = new Uint8Array(randomBytes(10));
   }
-  const time = new Uint8Array(6);
-  let t = lastTime;
-  for (let i = 5; i >= 0; i--) {
-    time[i] = t % 256;
-    t = Math.floor(t / 256);
-  }
-  const id = encode(time, 10) + encode(lastRandom, 16);
+  const id = encodeNumber(lastTime, 10) + encode40(lastRandom, 0) + encode40(lastRandom, 5);
   return prefix ? `${prefix}_${id}` : id;
 }
 
