@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPostgres, type TestPostgres } from '../../../test/support/postgres.js';
 import { describeWithPostgres } from '../../../test/support/team-services.js';
 import { openDatabase } from '../db/open.js';
@@ -29,6 +32,28 @@ async function sqliteTarget(): Promise<QueueContractTarget> {
 }
 
 describeQueueContract('embedded (SQLite)', sqliteTarget);
+
+describe('embedded queue on SQLite, several processes', () => {
+  it('never hands one job to two processes leasing from the same file (crucible worker beside crucible start)', async () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'crucible-queue-procs-'));
+    try {
+      const database = await openDatabase(loadConfig({ env: {}, cwd: home, overrides: { home } }));
+      const queue = new DbQueue(database);
+      const ids = new Set<string>();
+      for (let i = 0; i < 300; i++) ids.add((await queue.enqueue({ type: 'test.procs', payload: { i } })).id);
+      await database.close();
+
+      const script = fileURLToPath(new URL('./lessee.fixture.ts', import.meta.url));
+      const run = promisify(execFile);
+      const outputs = await Promise.all(['p1', 'p2', 'p3'].map((name) => run(process.execPath, ['--import', 'tsx', script, home, name], { timeout: 60_000 })));
+      const completed = outputs.flatMap((out) => (JSON.parse(out.stdout) as { completed: string[] }).completed);
+      expect(completed).toHaveLength(ids.size);
+      expect(new Set(completed)).toEqual(ids);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
 
 describeWithPostgres('embedded queue on the PostgreSQL metadata db', () => {
   let pg: TestPostgres;
