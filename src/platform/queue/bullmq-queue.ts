@@ -34,7 +34,7 @@ const LEASE_LOST_CODES = new Set<number>([ErrorCode.JobLockNotExist, ErrorCode.J
 
 /**
  * The team-mode queue: BullMQ on Redis or on PostgreSQL (BullMQ's own backend), mapped onto the
- * JobQueue contract (docs/decisions/007-job-queue.md). Each state change is one BullMQ command,
+ * JobQueue contract (docs/decisions/008-job-queue.md). Each state change is one BullMQ command,
  * which BullMQ runs atomically (a Lua script on Redis, a SQL function on PostgreSQL):
  *   lease = moveToActive (getNextJob: takes the job and its lock, our lease token, in one step),
  *   heartbeat = extendLock, complete = moveToFinished, fail = moveToFinished/moveToDelayed

@@ -1,5 +1,5 @@
 /**
- * The job queue port (see job-queue.ts and docs/decisions/007-job-queue.md) and its adapters:
+ * The job queue port (see job-queue.ts and docs/decisions/008-job-queue.md) and its adapters:
  * the embedded queue in the metadata db, and BullMQ on Redis or PostgreSQL for team mode.
  */
 export type { JobQueue } from './job-queue.js';

@@ -4,7 +4,7 @@ import type { EnqueueInput, Job, JobError, JobFilter, Json, LeasedJob, LeaseRequ
 /**
  * The job queue port. Two adapters implement it and pass one contract suite (queue.contract.ts):
  * the embedded queue in the metadata db (db-queue.ts) and BullMQ on Redis or PostgreSQL
- * (bullmq-queue.ts). Semantics in docs/decisions/007-job-queue.md.
+ * (bullmq-queue.ts). Semantics in docs/decisions/008-job-queue.md.
  *
  * A worker drives it like this:
  * ```

@@ -36,7 +36,7 @@ async function eventually<T>(fn: () => Promise<T | null | undefined>, timeoutMs 
 }
 
 /**
- * The behaviour every JobQueue adapter must have (docs/decisions/007-job-queue.md). Each test gets
+ * The behaviour every JobQueue adapter must have (docs/decisions/008-job-queue.md). Each test gets
  * a fresh target from `create` and cleans it up.
  * @example describeQueueContract('embedded (SQLite)', async () => sqliteTarget(tmp()))
  */
