@@ -97,20 +97,22 @@ export function describeQueueContract(name: string, create: () => Promise<QueueC
       expect(await codeOf(queue.list({ state: 'bogus' as never }))).toBe('job_filter_invalid');
     });
 
-    it('leases by priority, then oldest first', async () => {
+    it('leases by priority, then oldest first, across job types and shapes too', async () => {
       const queue = await open();
-      const [low, high, mid, high2] = await enqueueAll(queue, [
+      const [low, high, mid, high2, otherType, otherShape] = await enqueueAll(queue, [
         { type: 'test.p', priority: 1 },
         { type: 'test.p', priority: 900 },
         { type: 'test.p', priority: 50 },
         { type: 'test.p', priority: 900 },
+        { type: 'test.q', priority: 950 },
+        { type: 'test.p', priority: 20, resources: { cpu: 2 } },
       ]);
       const order: string[] = [];
       for (let leased = await queue.lease('w', { resources: CPU }); leased; leased = await queue.lease('w', { resources: CPU })) {
         order.push(leased.job.id);
         await queue.complete(leased.job.id, leased.leaseToken, null);
       }
-      expect(order).toEqual([high!.id, high2!.id, mid!.id, low!.id]);
+      expect(order).toEqual([otherType!.id, high!.id, high2!.id, mid!.id, otherShape!.id, low!.id]);
     });
 
     it('returns the existing job for a repeated idempotency key, in any state', async () => {
