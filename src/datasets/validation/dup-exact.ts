@@ -6,18 +6,21 @@
 import type { ValidationConfig } from './config.js';
 import { FindingCollector, records } from './finding-collector.js';
 import { U64Set } from './hash-table.js';
-import { hashString32 } from './hash32.js';
+import { hashString64 } from './hash32.js';
 import { isBlank } from './empty.js';
 import type { DatasetRecord, Finding, RecordContext, Rule } from './types.js';
 
 /** 64-bit hash of a normalized text as two 32-bit halves. */
 export function textHash64(normalized: string): [number, number] {
-  return [hashString32(normalized, 0x2545f491), hashString32(normalized, 0x6a09e667)];
+  const out = new Uint32Array(2);
+  hashString64(normalized, out);
+  return [out[0]!, out[1]!];
 }
 
 /** `dup.exact`. Marks `ctx.exactDuplicate` so that dup.near does not count the same record twice. */
 export function exactDuplicateRule(config: ValidationConfig): Rule {
   const seen = new U64Set(1 << 14);
+  const hash = new Uint32Array(2);
   const hits = new FindingCollector(config.maxExamples);
   let groups = 0;
   const firstRepeats = new U64Set(1 << 10);
@@ -26,7 +29,9 @@ export function exactDuplicateRule(config: ValidationConfig): Rule {
     ids: ['dup.exact'],
     observe(record: DatasetRecord, ctx: RecordContext) {
       if (isBlank(record.text)) return; // blank records are the `empty` rule's
-      const [hi, lo] = textHash64(ctx.normalized());
+      hashString64(ctx.normalized(), hash);
+      const hi = hash[0]!;
+      const lo = hash[1]!;
       if (seen.add(hi, lo)) return;
       ctx.exactDuplicate = true;
       hits.add(record.id);

@@ -44,6 +44,18 @@ describe('NearDuplicateIndex', () => {
     expect(sd).toBeLessThan(0.045);
   });
 
+  it('keeps the estimate unbiased for a signature length that is not a power of two', () => {
+    const rng = new Rng(12);
+    const ix = new NearDuplicateIndex(nearDuplicateOptions(parseValidationConfig({ rules: { 'dup.near': { numPerm: 96 } } })));
+    let sum = 0;
+    for (let p = 0; p < 100; p++) {
+      const a = paragraph(rng, 8);
+      const b = paragraph(rng, 8);
+      sum += ix.similarity(ix.add(normalizeText(a)), ix.add(normalizeText(b)));
+    }
+    expect(Math.abs(sum / 100)).toBeLessThan(0.01); // unrelated texts: Jaccard ≈ 0
+  });
+
   it('is deterministic: the same texts give the same clusters on every run', () => {
     const rng = new Rng(3);
     const texts = Array.from({ length: 50 }, () => normalizeText(paragraph(rng, 8)));

@@ -36,3 +36,36 @@ export function hashString32(s: string, seed: number): number {
   }
   return fmix32(h ^ n);
 }
+
+/**
+ * Two independent MurmurHash3-style 32-bit lanes over a string in one pass: a 64-bit hash as
+ * [hi, lo], written into `out` to avoid an allocation per record.
+ */
+export function hashString64(s: string, out: Uint32Array): void {
+  let h1 = 0x2545f491;
+  let h2 = 0x6a09e667;
+  const n = s.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const block = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16);
+    let k = Math.imul(block, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h1 ^= k;
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    let j = Math.imul(block, 0x85ebca77);
+    j = (j << 17) | (j >>> 15);
+    j = Math.imul(j, 0xc2b2ae3d);
+    h2 ^= j;
+    h2 = (h2 << 15) | (h2 >>> 17);
+    h2 = (Math.imul(h2, 5) + 0x52dce729) | 0;
+  }
+  if (i < n) {
+    const c = s.charCodeAt(i);
+    h1 ^= Math.imul((Math.imul(c, 0xcc9e2d51) << 15) | (Math.imul(c, 0xcc9e2d51) >>> 17), 0x1b873593);
+    h2 ^= Math.imul((Math.imul(c, 0x85ebca77) << 17) | (Math.imul(c, 0x85ebca77) >>> 15), 0xc2b2ae3d);
+  }
+  out[0] = fmix32(h1 ^ n);
+  out[1] = fmix32(h2 ^ n);
+}

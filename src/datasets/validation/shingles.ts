@@ -34,7 +34,8 @@ export function hashWords(text: string, seed: number, out: U32Buffer): void {
   let inWord = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (isWordUnit(text, i, c)) {
+    const word = c < 128 ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) : isWordUnit(text, i, c);
+    if (word) {
       if (!inWord) {
         h = (seed ^ 0x811c9dc5) | 0;
         inWord = true;

@@ -35,9 +35,16 @@ const DEFAULT_DETECTORS = piiDetectors();
  */
 const PRIORITY: Readonly<Record<PiiKind, number>> = { secret: 0, card: 1, iban: 2, email: 3, ssn: 4, ip: 5, phone: 6 };
 
+/** Kinds that cannot match a text without a digit: one cheap test skips all five. */
+const NEEDS_DIGIT: ReadonlySet<PiiKind> = new Set(['phone', 'card', 'iban', 'ip', 'ssn']);
+const DIGIT = /\d/;
+
 /** All PII spans of the given kinds, sorted by start, overlaps resolved by length then priority. */
 export function findPii(text: string, kinds: readonly PiiKind[] = PII_KINDS, detectors = DEFAULT_DETECTORS): PiiSpan[] {
-  const all = kinds.flatMap((k) => detectors[k](text));
+  const hasDigit = DIGIT.test(text);
+  const all: PiiSpan[] = [];
+  for (const k of kinds) if (hasDigit || !NEEDS_DIGIT.has(k)) all.push(...detectors[k](text));
+  if (all.length <= 1) return all;
   all.sort((a, b) => b.end - b.start - (a.end - a.start) || PRIORITY[a.kind] - PRIORITY[b.kind] || a.start - b.start);
   const kept: PiiSpan[] = [];
   for (const s of all) {

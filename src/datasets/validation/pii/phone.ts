@@ -12,6 +12,13 @@ const PHONE_CANDIDATE = /(?<![\w+.\-/])(?:\+\d{8,15}|(?:\+\d{1,3}[ .-]?)?(?:\(\d
 
 /** True when a candidate written like a phone number has the digits and grouping of one. */
 export function isPhoneShaped(candidate: string): boolean {
+  // Cheap rejection first: most candidates in prose are years and counts.
+  let nDigits = 0;
+  for (let i = 0; i < candidate.length; i++) {
+    const c = candidate.charCodeAt(i);
+    if (c >= 48 && c <= 57) nDigits++;
+  }
+  if (nDigits < 8 || nDigits > 15 || (candidate[0] !== '+' && (nDigits < 10 || nDigits > 11))) return false;
   const groups = candidate.match(/\d+/g) ?? [];
   const digits = groups.join('');
   const lengths = groups.map((g) => g.length);

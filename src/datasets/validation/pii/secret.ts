@@ -58,10 +58,12 @@ export function isHighEntropyToken(token: string, options: SecretOptions = DEFAU
 
 /** Secrets (AWS keys, private key blocks, JWTs, high-entropy tokens after a secret word) in a text. */
 export function findSecrets(text: string, options: SecretOptions = DEFAULT_SECRET_OPTIONS): PiiSpan[] {
+  if (!ANY_SECRET_SIGN.test(text)) return [];
   const spans: PiiSpan[] = [];
   if (text.includes('-----BEGIN')) spans.push(...scan(text, PRIVATE_KEY, 'secret', () => true));
   if (text.includes('AKIA') || text.includes('ASIA')) spans.push(...scan(text, AWS_KEY_ID, 'secret', () => true));
   if (text.includes('eyJ')) spans.push(...scan(text, JWT, 'secret', (m) => decodesToJwtHeader(m[0].slice(0, m[0].indexOf('.')))));
+  if (!ANY_SECRET_WORD.test(text)) return withoutOverlaps(spans);
   if (AWS_WORD.test(text)) {
     spans.push(...scan(text, AWS_SECRET, 'secret', (m) => bothCases(m[0]) && /\d/.test(m[0]) && AWS_WORD.test(text.slice(Math.max(0, m.index - 80), m.index))));
   }
@@ -86,3 +88,7 @@ function withoutOverlaps(spans: PiiSpan[]): PiiSpan[] {
 }
 
 const SECRET_WORD_ANYWHERE = /key|token|secret|passw|pwd|credential|auth/i;
+// One pass over the text decides whether either keyword-bound detector needs to run at all.
+const ANY_SECRET_WORD = /key|token|secret|passw|pwd|credential|auth|aws/i;
+// One pass over the text decides whether any detector needs to run (a superset of their cues).
+const ANY_SECRET_SIGN = /-----BEGIN|AKIA|ASIA|eyJ|key|token|secret|passw|pwd|credential|auth|aws/i;
