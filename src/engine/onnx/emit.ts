@@ -30,7 +30,8 @@ export function emitModel(graph: Graph): EmittedModel {
   const ints = new Map<string, string>();
   let temp = 0;
 
-  for (const [t, leaf] of graph.leaves) names.set(t, leaf.kind === 'constant' ? `const${t.id}` : leaf.name);
+  // Automatic names start with "#", which Graph never accepts for user names, so they cannot collide.
+  for (const [t, leaf] of graph.leaves) names.set(t, leaf.kind === 'constant' ? `#c${t.id}` : leaf.name);
   const aliases: { name: string; tensor: Tensor }[] = [];
   for (const o of graph.outputs) {
     // An output takes the name of the value itself, unless that value already has a name.
@@ -43,11 +44,11 @@ export function emitModel(graph: Graph): EmittedModel {
       const leaf = graph.leaves.get(t);
       if (leaf?.kind === 'constant') usedConstants.add(t);
       let n = names.get(t);
-      if (!n) names.set(t, (n = `t${t.id}`));
+      if (!n) names.set(t, (n = `#t${t.id}`));
       return n;
     },
     node(opType, inputs, outputs, attrs) {
-      const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => `tmp${temp++}`) : outputs;
+      const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => `#tmp${temp++}`) : outputs;
       protoNodes.push({
         name: `n${protoNodes.length}_${opType}`,
         opType,
@@ -61,7 +62,7 @@ export function emitModel(graph: Graph): EmittedModel {
       const key = values.join(',');
       let n = ints.get(key);
       if (!n) {
-        ints.set(key, (n = `ints${ints.size}`));
+        ints.set(key, (n = `#ints${ints.size}`));
         initializers.push(tensorProto(n, BigInt64Array.from(values.map(BigInt)), [values.length], 'int64'));
       }
       return n;
