@@ -3,7 +3,7 @@
  * for each rule group alone, with JSON.parse of the same records as JSONL lines measured in the same
  * run as the yardstick (the least an ingest job spends per record).
  *
- *   node --import tsx src/datasets/testing/measure-validation-throughput.ts [records=100000]
+ *   node --import tsx src/datasets/testing/measure-validation-throughput.ts [records=100000] [sentences per record, e.g. 1-14]
  */
 import { Validator } from '../validation/validator.js';
 import type { DatasetRecord } from '../validation/types.js';
@@ -12,15 +12,15 @@ import { hardNegativeSentence, piiSentence } from './pii-samples.js';
 import { Rng } from './rng.js';
 import { paragraph } from './vocabulary.js';
 
-/** A stream-like corpus: mostly prose of 1–14 sentences, ~3% with PII, ~3% look-alikes, ~2% repeats. */
-export function benchRecords(n: number, seed = 1): DatasetRecord[] {
+/** A stream-like corpus: prose (by default 1–5 sentences, one in five 6–14), ~3% with PII, ~3% look-alikes, ~2% repeats. */
+export function benchRecords(n: number, seed = 1, sentences?: [number, number]): DatasetRecord[] {
   const rng = new Rng(seed);
   const out: DatasetRecord[] = [];
   for (let i = 0; i < n; i++) {
     let text: string;
     if (i > 10 && rng.chance(0.02)) text = out[rng.int(0, i - 1)]!.text;
     else {
-      text = paragraph(rng, rng.chance(0.2) ? rng.int(6, 14) : rng.int(1, 5));
+      text = paragraph(rng, sentences ? rng.int(sentences[0], sentences[1]) : rng.chance(0.2) ? rng.int(6, 14) : rng.int(1, 5));
       if (rng.chance(0.03)) text += ' ' + piiSentence(rng.pick(PII_KINDS), rng);
       if (rng.chance(0.03)) text += ' ' + hardNegativeSentence(rng);
     }
@@ -42,7 +42,8 @@ const only = (...rules: string[]): Record<string, unknown> => ({ rules: { ...ALL
 
 function main(): void {
   const n = Number(process.argv[2] ?? 100_000);
-  const records = benchRecords(n);
+  const range = process.argv[3]?.split('-').map(Number) as [number, number] | undefined;
+  const records = benchRecords(n, 1, range);
   const lines = records.map((r) => JSON.stringify(r));
   const mb = lines.reduce((s, l) => s + Buffer.byteLength(l), 0) / 1e6;
   const textMb = records.reduce((s, r) => s + Buffer.byteLength(r.text), 0) / 1e6;

@@ -6,6 +6,10 @@ import { fmix32 } from './hash32.js';
 
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
+/** 1 for ASCII letters and digits. */
+const ASCII_WORD = new Uint8Array(128);
+for (let c = 0; c < 128; c++) ASCII_WORD[c] = /[A-Za-z0-9]/.test(String.fromCharCode(c)) ? 1 : 0;
+
 /** True for a UTF-16 code unit that belongs to a word; ASCII is decided without a regex. */
 function isWordUnit(text: string, i: number, c: number): boolean {
   if (c < 128) return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
@@ -34,7 +38,7 @@ export function hashWords(text: string, seed: number, out: U32Buffer): void {
   let inWord = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    const word = c < 128 ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) : isWordUnit(text, i, c);
+    const word = c < 128 ? ASCII_WORD[c] === 1 : isWordUnit(text, i, c);
     if (word) {
       if (!inWord) {
         h = (seed ^ 0x811c9dc5) | 0;
