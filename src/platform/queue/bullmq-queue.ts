@@ -6,7 +6,7 @@ import { backoffDelay } from './backoff.js';
 import { bullmqBackend, type BullmqBackend } from './bullmq-backend.js';
 import { bullJobId, bullPriority, CANCELLED_MARK, jobIdOf, jobOf, parseJobId, type Envelope } from './bullmq-jobs.js';
 import { laneOf, LaneRegistry, type BullJobOf, type LaneHandle } from './bullmq-lanes.js';
-import { jobNotFoundError, leaseLostError } from './errors.js';
+import { jobNotFoundError, leaseLostError, notRetryableError } from './errors.js';
 import { JOB_STATES, type EnqueueInput, type Job, type JobError, type JobFilter, type JobState, type Json, type LeasedJob, type LeaseRequest, type LeaseStatus } from './job.js';
 import type { JobQueue } from './job-queue.js';
 import { parseJobFilter, parseJobSpec } from './spec.js';
@@ -194,6 +194,24 @@ export class BullmqQueue implements JobQueue {
     const state = await job.getState();
     if (state === 'completed' || state === 'failed' || job.data.cancelRequestedAt !== undefined) return jobOf(handle.lane, job, state);
     await job.updateData({ ...job.data, cancelRequestedAt: new Date().toISOString() });
+    return this.get(jobId);
+  }
+
+  /**
+   * Retry: clear the cancel flag (one data update), then, for a finished job, BullMQ's retry (one
+   * script: failed → waiting, attempts reset). A cancelled job that never left the wait list only
+   * needs the first step. BullMQ keeps its stall counter, as our contract asks.
+   */
+  async retry(jobId: string): Promise<Job> {
+    const { handle, job } = await this.find(jobId);
+    const state = await job.getState();
+    const current = jobOf(handle.lane, job, state);
+    if (current.state !== 'failed' && current.state !== 'cancelled') throw notRetryableError(jobId, current.state);
+    if (job.data.cancelRequestedAt !== undefined) {
+      const { cancelRequestedAt: _, ...data } = job.data;
+      await job.updateData(data);
+    }
+    if (state === 'failed') await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     return this.get(jobId);
   }
 

@@ -7,7 +7,7 @@ import { newId } from '../ids.js';
 import { pageOf, type Page } from '../paging.js';
 import { backoffDelay } from './backoff.js';
 import { jobOf, rowOf } from './db-rows.js';
-import { jobNotFoundError, leaseLostError } from './errors.js';
+import { jobNotFoundError, leaseLostError, notRetryableError } from './errors.js';
 import type { EnqueueInput, Job, JobError, JobFilter, Json, LeasedJob, LeaseRequest, LeaseStatus } from './job.js';
 import type { JobQueue } from './job-queue.js';
 import { parseJobFilter, parseJobSpec } from './spec.js';
@@ -229,6 +229,19 @@ export class DbQueue implements JobQueue {
     });
     if (!row) throw jobNotFoundError(jobId);
     return jobOf(row);
+  }
+
+  /** Retry — one UPDATE, guarded by the state. */
+  async retry(jobId: string): Promise<Job> {
+    const row = await this.db
+      .updateTable('jobs')
+      .set({ state: 'queued', failed_attempts: 0, cancel_requested: 0, run_after: null, worker_id: null, started_at: null, finished_at: null, result: null, error: null })
+      .where('id', '=', jobId)
+      .where('state', 'in', ['failed', 'cancelled'])
+      .returningAll()
+      .executeTakeFirst();
+    if (row) return jobOf(row);
+    throw notRetryableError(jobId, (await this.get(jobId)).state);
   }
 
   async ping(): Promise<void> {

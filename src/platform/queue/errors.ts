@@ -16,3 +16,7 @@ export function jobNotFoundError(jobId: string): NotFoundError {
 export function invalidJobError(message: string, issues: unknown): ValidationError {
   return new ValidationError('job_invalid', `Invalid job: ${message}. Fix the job's fields and enqueue it again.`, { issues });
 }
+
+export function notRetryableError(jobId: string, state: string): ConflictError {
+  return new ConflictError('job_not_retryable', `Job ${jobId} is ${state}: only failed or cancelled jobs can be retried.`, { jobId, state });
+}

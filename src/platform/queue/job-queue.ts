@@ -45,6 +45,12 @@ export interface JobQueue {
   fail(jobId: string, leaseToken: string, error: JobError, options?: { retry?: boolean }): Promise<Job>;
   /** queued/retrying → cancelled at once; running → cancelRequested (the worker aborts); finished → unchanged. */
   cancel(jobId: string): Promise<Job>;
+  /**
+   * failed/cancelled → queued again with all its attempts (`crucible job retry`). The lease-lapse
+   * count is kept: a job that crash-looped gets no fresh allowance. ConflictError `job_not_retryable`
+   * in any other state.
+   */
+  retry(jobId: string): Promise<Job>;
 
   /** Throws UnavailableError when the backing store cannot be reached (/readyz). */
   ping(): Promise<void>;

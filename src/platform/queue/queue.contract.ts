@@ -243,6 +243,28 @@ export function describeQueueContract(name: string, create: () => Promise<QueueC
       expect(await queue.cancel(finished.id)).toMatchObject({ state: 'succeeded' });
     });
 
+    it('retries failed and cancelled jobs from scratch, and nothing else', async () => {
+      const queue = await open();
+      const failing = await queue.enqueue({ type: 'test.r', maxAttempts: 1, priority: 10 });
+      const first = await queue.lease('w', { resources: CPU });
+      await queue.fail(failing.id, first!.leaseToken, { message: 'boom' });
+      const again = await queue.retry(failing.id);
+      expect(again).toMatchObject({ id: failing.id, state: 'queued', failedAttempts: 0 });
+      const second = await queue.lease('w', { resources: CPU });
+      expect(second).toMatchObject({ job: { id: failing.id }, attempt: 1 });
+      expect(await codeOf(queue.retry(failing.id))).toBe('job_not_retryable'); // running
+      await queue.complete(failing.id, second!.leaseToken, 'ok');
+      expect(await codeOf(queue.retry(failing.id))).toBe('job_not_retryable'); // succeeded
+
+      const cancelled = await queue.enqueue({ type: 'test.r' });
+      await queue.cancel(cancelled.id);
+      expect(await queue.retry(cancelled.id)).toMatchObject({ state: 'queued', cancelRequested: false });
+      const third = await queue.lease('w', { resources: CPU });
+      expect(third!.job.id).toBe(cancelled.id);
+      await queue.complete(cancelled.id, third!.leaseToken, null);
+      expect(await codeOf(queue.retry('job_nope'))).toBe('job_not_found');
+    });
+
     it('leases only jobs that fit the worker: resources and types', async () => {
       const queue = await open();
       const gpuJob = await queue.enqueue({ type: 'train.run', priority: 500, resources: { cpu: 2, memoryMb: 16_384, gpus: 2 } });
