@@ -1,9 +1,15 @@
 /**
- * A whole Llama training step as one graph: forward, loss, gradients, global-norm clipping and AdamW.
- * Parameters and both Adam moments are flat Float32Arrays [N] laid out as llamaParamSpecs; the graph
- * slices the parameters out, concatenates the gradients back into one [N] vector, and updates all N
- * values with a handful of large elementwise ops. The engine owns two sets of buffers and ping-pongs
- * them: step k reads set A and writes set B through preallocated outputs, step k+1 the other way round.
+ * A whole Llama training step as graphs: forward, loss, gradients, global-norm clipping and AdamW.
+ * Parameters, gradients and both Adam moments are flat Float32Arrays [N] laid out as llamaParamSpecs;
+ * a graph slices the parameters out, concatenates the gradients back into one [N] vector, and updates
+ * all N values with a handful of large elementwise ops. The engine owns two sets of buffers and
+ * ping-pongs them: step k reads set A and writes set B through preallocated outputs, step k+1 the
+ * other way round.
+ *
+ * Two ways to run a step:
+ * - fused: one graph does forward, backward and the update (`step`);
+ * - accumulated: a gradient graph adds each micro-batch's gradient, scaled by 1/k, into a gradient
+ *   buffer, then an update graph applies clipping and AdamW once (`stepAccumulated`).
  */
 import { grad } from '../graph/autodiff.js';
 import { Graph } from '../graph/graph.js';
@@ -19,35 +25,71 @@ export interface StepShape {
   seqLen: number; // T
 }
 
-/** Builds the step graph. Inputs: params, m, v [N]; tokens, targets [B, T] int64; lr, step (scalars). */
-export function buildLlamaTrainStep(cfg: LlamaConfig, { batch: B, seqLen: T }: StepShape, opts: AdamWOptions = ADAMW_DEFAULTS): { graph: Graph; specs: ParamSpec[]; numParams: number } {
+interface Layout {
+  specs: ParamSpec[];
+  sizes: number[];
+  N: number;
+}
+
+function layout(cfg: LlamaConfig): Layout {
   const specs = llamaParamSpecs(cfg);
   const sizes = specs.map((s) => s.shape.reduce((a, b) => a * b, 1));
-  const N = sizes.reduce((a, b) => a + b, 0);
-  const graph = new Graph('llama-train-step');
-  const flat = graph.input('params', [N]); // [N]
-  const m = graph.input('m', [N]);
-  const v = graph.input('v', [N]);
-  const tokens = graph.input('tokens', [B, T], 'int64');
-  const targets = graph.input('targets', [B, T], 'int64');
-  const lr = graph.input('lr', []);
-  const step = graph.input('step', []);
+  return { specs, sizes, N: sizes.reduce((a, b) => a + b, 0) };
+}
 
+/** Loss and its gradient as one flat [N] vector, for flat parameters [N]. */
+function flatLossAndGrad(cfg: LlamaConfig, { specs, sizes }: Layout, flat: Tensor, tokens: Tensor, targets: Tensor): { loss: Tensor; gradFlat: Tensor } {
   const views = g.split(flat, 0, sizes).map((p, i) => g.reshape(p, specs[i]!.shape)); // one view per parameter
-  const params = Object.fromEntries(specs.map((s, i) => [s.name, views[i]!]));
-  const loss = llamaLoss(cfg, params, tokens, targets);
+  const loss = llamaLoss(cfg, Object.fromEntries(specs.map((s, i) => [s.name, views[i]!])), tokens, targets);
   // NOTE: gradients are taken wrt the views, not the flat vector, so no [N]-sized zeros are padded per parameter.
   const grads = grad(loss, views).map((d) => g.reshape(d, [-1]));
-  const gradFlat = g.concat(grads, 0); // [N]
+  return { loss, gradFlat: g.concat(grads, 0) }; // [N]
+}
 
+/** Clipping + AdamW on flat vectors; adds the outputs params_out, m_out, v_out, grad_norm. */
+function flatUpdate(graph: Graph, { specs, sizes, N }: Layout, flat: Tensor, gradFlat: Tensor, opts: AdamWOptions): void {
+  const m = graph.input('m', [N]);
+  const v = graph.input('v', [N]);
+  const lr = graph.input('lr', []);
+  const step = graph.input('step', []);
   const clip = opts.maxGradNorm === null ? null : clipScale([gradFlat], opts.maxGradNorm);
   const next = adamwUpdate({ param: flat, m, v }, gradFlat, { lr, step, gradScale: clip?.scale }, opts, decayMask(graph, specs, sizes));
   graph.output('params_out', next.param);
   graph.output('m_out', next.m);
   graph.output('v_out', next.v);
-  graph.output('loss', loss);
   graph.output('grad_norm', clip?.norm ?? g.sqrt(g.reduceSum(g.mul(gradFlat, gradFlat))));
-  return { graph, specs, numParams: N };
+}
+
+/** The fused step. Inputs: params, m, v [N]; tokens, targets [B, T] int64; lr, step (scalars). */
+export function buildLlamaTrainStep(cfg: LlamaConfig, { batch: B, seqLen: T }: StepShape, opts: AdamWOptions = ADAMW_DEFAULTS): { graph: Graph; specs: ParamSpec[]; numParams: number } {
+  const lay = layout(cfg);
+  const graph = new Graph('llama-train-step');
+  const flat = graph.input('params', [lay.N]); // [N]
+  const { loss, gradFlat } = flatLossAndGrad(cfg, lay, flat, graph.input('tokens', [B, T], 'int64'), graph.input('targets', [B, T], 'int64'));
+  flatUpdate(graph, lay, flat, gradFlat, opts);
+  graph.output('loss', loss);
+  return { graph, specs: lay.specs, numParams: lay.N };
+}
+
+/** One micro-batch: grad_out = grad_in + scale·∇loss. Inputs: params, grad_in [N]; tokens, targets; scale. */
+export function buildLlamaGradStep(cfg: LlamaConfig, { batch: B, seqLen: T }: StepShape): Graph {
+  const lay = layout(cfg);
+  const graph = new Graph('llama-grad-step');
+  const flat = graph.input('params', [lay.N]);
+  const acc = graph.input('grad_in', [lay.N]);
+  const scale = graph.input('scale', []);
+  const { loss, gradFlat } = flatLossAndGrad(cfg, lay, flat, graph.input('tokens', [B, T], 'int64'), graph.input('targets', [B, T], 'int64'));
+  graph.output('grad_out', g.add(acc, g.mul(gradFlat, scale)));
+  graph.output('loss', loss);
+  return graph;
+}
+
+/** The update alone. Inputs: params, grad, m, v [N]; lr, step. */
+export function buildLlamaUpdateStep(cfg: LlamaConfig, opts: AdamWOptions = ADAMW_DEFAULTS): Graph {
+  const lay = layout(cfg);
+  const graph = new Graph('llama-update-step');
+  flatUpdate(graph, lay, graph.input('params', [lay.N]), graph.input('grad', [lay.N]), opts);
+  return graph;
 }
 
 /** 1 where weight decay applies, 0 elsewhere, [N]; filled at run time from runs of equal flags. */
@@ -67,29 +109,41 @@ export interface StepResult {
   seconds: number;
 }
 
-/** Runs the step graph on engine-owned, ping-ponged buffers. */
+export interface MicroBatch {
+  tokens: BigInt64Array; // [B, T]
+  targets: BigInt64Array; // [B, T]
+}
+
+type Buffers = { params: Float32Array; m: Float32Array; v: Float32Array };
+type TrainStepOptions = { adamw?: AdamWOptions; session?: SessionOptions; seed?: number; initial?: Float32Array };
+
+/** Runs step graphs on engine-owned, ping-ponged buffers. */
 export class LlamaTrainStep {
-  private cur: { params: Float32Array; m: Float32Array; v: Float32Array };
-  private nxt: { params: Float32Array; m: Float32Array; v: Float32Array };
+  private cur: Buffers;
+  private nxt: Buffers;
+  private grads?: [Float32Array, Float32Array];
   private scalars = { loss: new Float32Array(1), gradNorm: new Float32Array(1) };
+  private accumulate?: { grad: Session; update: Session };
   stepCount = 0;
 
   private constructor(
+    readonly cfg: LlamaConfig,
+    readonly shape: StepShape,
+    private readonly opts: TrainStepOptions,
     readonly session: Session,
     readonly specs: ParamSpec[],
     readonly numParams: number,
-    initial: Float32Array,
   ) {
-    const set = () => ({ params: new Float32Array(numParams), m: new Float32Array(numParams), v: new Float32Array(numParams) });
+    const set = (): Buffers => ({ params: new Float32Array(numParams), m: new Float32Array(numParams), v: new Float32Array(numParams) });
     this.cur = set();
     this.nxt = set();
-    this.cur.params.set(initial);
+    this.cur.params.set(opts.initial ?? initLlamaParams(cfg, opts.seed ?? 0));
   }
 
-  static async create(cfg: LlamaConfig, shape: StepShape, opts: { adamw?: AdamWOptions; session?: SessionOptions; seed?: number; initial?: Float32Array } = {}): Promise<LlamaTrainStep> {
+  /** Compiles the fused step for micro-batches of `shape`. */
+  static async create(cfg: LlamaConfig, shape: StepShape, opts: TrainStepOptions = {}): Promise<LlamaTrainStep> {
     const { graph, specs, numParams } = buildLlamaTrainStep(cfg, shape, opts.adamw);
-    const session = await Session.create(graph, opts.session);
-    return new LlamaTrainStep(session, specs, numParams, opts.initial ?? initLlamaParams(cfg, opts.seed ?? 0));
+    return new LlamaTrainStep(cfg, shape, opts, await Session.create(graph, opts.session), specs, numParams);
   }
 
   /** The current parameters (a view; valid until the next step). */
@@ -97,22 +151,61 @@ export class LlamaTrainStep {
     return this.cur.params;
   }
 
+  /** One fused step on one batch. */
   async step(tokens: BigInt64Array, targets: BigInt64Array, lr: number): Promise<StepResult> {
     const t0 = performance.now();
     this.stepCount++;
-    const n = this.numParams;
-    const fetches = {
-      params_out: new ort.Tensor('float32', this.nxt.params, [n]),
-      m_out: new ort.Tensor('float32', this.nxt.m, [n]),
-      v_out: new ort.Tensor('float32', this.nxt.v, [n]),
-      loss: new ort.Tensor('float32', this.scalars.loss, []),
-      grad_norm: new ort.Tensor('float32', this.scalars.gradNorm, []),
-    };
     await this.session.run(
       { params: this.cur.params, m: this.cur.m, v: this.cur.v, tokens, targets, lr: Float32Array.of(lr), step: Float32Array.of(this.stepCount) },
-      fetches,
+      { ...this.stateFetches(), loss: this.scalarTensor(this.scalars.loss) },
     );
     [this.cur, this.nxt] = [this.nxt, this.cur];
     return { loss: this.scalars.loss[0]!, gradNorm: this.scalars.gradNorm[0]!, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  /** One step over k micro-batches: their gradients are averaged, then clipped and applied once. */
+  async stepAccumulated(micro: readonly MicroBatch[], lr: number): Promise<StepResult> {
+    const t0 = performance.now();
+    if (!this.accumulate) {
+      const [grad, update] = await Promise.all([
+        Session.create(buildLlamaGradStep(this.cfg, this.shape), this.opts.session),
+        Session.create(buildLlamaUpdateStep(this.cfg, this.opts.adamw), this.opts.session),
+      ]);
+      this.accumulate = { grad, update };
+      this.grads = [new Float32Array(this.numParams), new Float32Array(this.numParams)];
+    }
+    const grads = this.grads!;
+    grads[0].fill(0);
+    const scale = Float32Array.of(1 / micro.length);
+    let loss = 0;
+    for (const { tokens, targets } of micro) {
+      await this.accumulate.grad.run(
+        { params: this.cur.params, grad_in: grads[0], tokens, targets, scale },
+        { grad_out: new ort.Tensor('float32', grads[1], [this.numParams]), loss: this.scalarTensor(this.scalars.loss) },
+      );
+      grads.reverse();
+      loss += this.scalars.loss[0]! / micro.length;
+    }
+    this.stepCount++;
+    await this.accumulate.update.run(
+      { params: this.cur.params, grad: grads[0], m: this.cur.m, v: this.cur.v, lr: Float32Array.of(lr), step: Float32Array.of(this.stepCount) },
+      this.stateFetches(),
+    );
+    [this.cur, this.nxt] = [this.nxt, this.cur];
+    return { loss, gradNorm: this.scalars.gradNorm[0]!, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  private stateFetches(): Record<string, ort.Tensor> {
+    const n = [this.numParams];
+    return {
+      params_out: new ort.Tensor('float32', this.nxt.params, n),
+      m_out: new ort.Tensor('float32', this.nxt.m, n),
+      v_out: new ort.Tensor('float32', this.nxt.v, n),
+      grad_norm: this.scalarTensor(this.scalars.gradNorm),
+    };
+  }
+
+  private scalarTensor(buf: Float32Array): ort.Tensor {
+    return new ort.Tensor('float32', buf, []);
   }
 }
