@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import { checkGradients } from '../onnx/gradcheck.js';
-import { Session } from '../onnx/session.js';
+import { type Feed, Session, ort } from '../onnx/session.js';
+import { grad } from '../graph/autodiff.js';
 import { declareLlamaParams, initLlamaParams, llamaLoss, llamaParamSpecs } from './llama.js';
 import { type LlamaConfig, countParams, preset, presets } from './presets.js';
 
@@ -34,6 +35,27 @@ describe('llama', () => {
       console.log(`maxdiff ${maxdiff.toExponential(1)} ≤ tol 1e-6 (llama loss, all params, ${tied ? 'tied' : 'untied'})`);
       expect(maxdiff).toBeLessThanOrEqual(1e-6);
     });
+
+  it('runs with a named batch dim and matches the fixed-shape graph, gradients included', async () => {
+    const cfg = micro(false);
+    const T = 3;
+    const run = async (B: number | string): Promise<number[]> => {
+      const graph = new Graph(`named-${B}`);
+      const params = declareLlamaParams(graph, cfg);
+      const tokens = graph.input('tokens', [B, T], 'int64');
+      const loss = llamaLoss(cfg, params, tokens, tokens);
+      graph.output('loss', loss);
+      graph.output('dwq', grad(loss, [params['layers.0.wq']!])[0]!);
+      const s = await Session.create(graph, { threads: 1 });
+      const flat = initLlamaParams(cfg, 2, 0.5);
+      const feeds: Record<string, Feed> = { tokens: new ort.Tensor('int64', BigInt64Array.from([1, 2, 3, 4, 5, 6], BigInt), [2, T]) };
+      let at = 0;
+      for (const sp of llamaParamSpecs(cfg)) feeds[sp.name] = flat.subarray(at, (at += sp.shape.reduce((a, b) => a * b, 1)));
+      const out = await s.run(feeds);
+      return [Number(out.loss!.data[0]), ...Array.from(out.dwq!.data as Float32Array)];
+    };
+    expect(await run('B')).toEqual(await run(2));
+  });
 
   it('starts the nano model near the uniform loss ln(V)', async () => {
     const cfg = preset('nano');
