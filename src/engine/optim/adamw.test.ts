@@ -94,4 +94,23 @@ describe('AdamW as graph code', () => {
     expect(Math.abs(ra.gradNorm - rb.gradNorm) / ra.gradNorm).toBeLessThanOrEqual(1e-5);
     expect(rel).toBeLessThanOrEqual(1e-3);
   });
+
+  it('drops a non-finite step and keeps the previous state; state() and load() round-trip', async () => {
+    const cfg: LlamaConfig = { vocabSize: 16, hidden: 8, layers: 1, heads: 2, kvHeads: 1, ffn: 16, maxSeqLen: 4, ropeTheta: 10000, normEps: 1e-5, tiedEmbeddings: true };
+    const t = await LlamaTrainStep.create(cfg, { batch: 1, seqLen: 4 }, { seed: 1, session: { threads: 1 } });
+    const tokens = BigInt64Array.from([1n, 2n, 3n, 4n]);
+    await t.step(tokens, tokens, 1e-2);
+    const before = t.state();
+    await t.step(tokens, tokens, 1e-2);
+    t.load(before);
+    expect(t.stepCount).toBe(1);
+    expect(Array.from(t.params)).toEqual(Array.from(before.params));
+    const poisoned = before.params.slice();
+    poisoned[0] = Number.POSITIVE_INFINITY; // a non-finite parameter makes the loss non-finite
+    t.load({ ...before, params: poisoned });
+    const r = await t.step(tokens, tokens, 1e-2);
+    expect(r.skipped).toBe(true);
+    expect(t.stepCount).toBe(1);
+    expect(t.params[0]).toBe(Number.POSITIVE_INFINITY); // unchanged: the update was dropped
+  });
 });

@@ -107,6 +107,16 @@ export interface StepResult {
   loss: number;
   gradNorm: number;
   seconds: number;
+  /** True when the loss or the gradient norm was not finite: the update was discarded. */
+  skipped: boolean;
+}
+
+/** What a checkpoint needs to continue exactly: parameters, both moments and the step number. */
+export interface OptimizerState {
+  params: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  step: number;
 }
 
 export interface MicroBatch {
@@ -151,16 +161,42 @@ export class LlamaTrainStep {
     return this.cur.params;
   }
 
+  /** A copy of the optimizer state (for checkpoints). */
+  state(): OptimizerState {
+    return { params: this.cur.params.slice(), m: this.cur.m.slice(), v: this.cur.v.slice(), step: this.stepCount };
+  }
+
+  /** Continues from a saved state. */
+  load(s: OptimizerState): void {
+    for (const k of ['params', 'm', 'v'] as const) {
+      if (s[k].length !== this.numParams) throw new Error(`load: ${k} has ${s[k].length} values, the model has ${this.numParams}`);
+      this.cur[k].set(s[k]);
+    }
+    this.stepCount = s.step;
+  }
+
   /** One fused step on one batch. */
   async step(tokens: BigInt64Array, targets: BigInt64Array, lr: number): Promise<StepResult> {
     const t0 = performance.now();
-    this.stepCount++;
     await this.session.run(
-      { params: this.cur.params, m: this.cur.m, v: this.cur.v, tokens, targets, lr: Float32Array.of(lr), step: Float32Array.of(this.stepCount) },
+      { params: this.cur.params, m: this.cur.m, v: this.cur.v, tokens, targets, lr: Float32Array.of(lr), step: Float32Array.of(this.stepCount + 1) },
       { ...this.stateFetches(), loss: this.scalarTensor(this.scalars.loss) },
     );
-    [this.cur, this.nxt] = [this.nxt, this.cur];
-    return { loss: this.scalars.loss[0]!, gradNorm: this.scalars.gradNorm[0]!, seconds: (performance.now() - t0) / 1000 };
+    return this.commit(this.scalars.loss[0]!, t0);
+  }
+
+  /**
+   * Keeps the new state (swaps the ping-pong buffers), unless the step was not finite: then the
+   * previous state is still intact in `cur` and the update is simply dropped.
+   */
+  private commit(loss: number, t0: number): StepResult {
+    const gradNorm = this.scalars.gradNorm[0]!;
+    const skipped = !Number.isFinite(loss) || !Number.isFinite(gradNorm);
+    if (!skipped) {
+      [this.cur, this.nxt] = [this.nxt, this.cur];
+      this.stepCount++;
+    }
+    return { loss, gradNorm, seconds: (performance.now() - t0) / 1000, skipped };
   }
 
   /** One step over k micro-batches: their gradients are averaged, then clipped and applied once. */
@@ -186,13 +222,11 @@ export class LlamaTrainStep {
       grads.reverse();
       loss += this.scalars.loss[0]! / micro.length;
     }
-    this.stepCount++;
     await this.accumulate.update.run(
-      { params: this.cur.params, grad: grads[0], m: this.cur.m, v: this.cur.v, lr: Float32Array.of(lr), step: Float32Array.of(this.stepCount) },
+      { params: this.cur.params, grad: grads[0], m: this.cur.m, v: this.cur.v, lr: Float32Array.of(lr), step: Float32Array.of(this.stepCount + 1) },
       this.stateFetches(),
     );
-    [this.cur, this.nxt] = [this.nxt, this.cur];
-    return { loss, gradNorm: this.scalars.gradNorm[0]!, seconds: (performance.now() - t0) / 1000 };
+    return this.commit(loss, t0);
   }
 
   private stateFetches(): Record<string, ort.Tensor> {
