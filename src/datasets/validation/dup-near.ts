@@ -2,25 +2,26 @@
  * `dup.near`: records whose word-shingle Jaccard similarity with another record reaches the
  * threshold (0.8 by default), found with MinHash + LSH and grouped into clusters by union-find.
  *
- * Per record: shingles → signature (minhash.ts) → b band keys (lsh.ts). Each band key maps to the
- * newest record that had it, and each (record, band) links to the previous one: an LSH bucket as a
- * chain. A new record is a candidate pair with the earlier members of its buckets (the newest
- * MAX_CHAIN of each, skipping those already in its cluster), verified on the stored b-bit
- * signatures (signature-store.ts), and merged into their clusters.
+ * Per record: shingles → signature (minhash.ts) → stored as b-bit values (signature-store.ts) →
+ * b band keys over the stored values → one bucket table per band (lsh.ts) that maps a key to one
+ * holder record. A new record is a candidate pair with the holder of each of its band keys,
+ * verified on the stored signatures, and merged into the holder's cluster. The holder stays while
+ * the records meeting it join its cluster (an original keeps representing its edited copies); a
+ * record that shares the band but fails verification takes the bucket over, so that a bucket
+ * drifts to the texts that currently use it rather than staying with a chance collision.
  *
  * Overlap with dup.exact: a record that is an exact duplicate of an earlier one is counted there
  * and skipped here (it would add nothing: its signature equals its original's). So `count` is the
  * records beyond the first of each cluster among records that are not exact duplicates, and the
  * two counts add up to the records a keep-first dedup of both kinds would drop.
  *
- * Memory per record: numPerm bytes of signature (128) + ≤ b table entries (≈ 11 bytes each at
- * 70% load) + b chain links (4 bytes each) + 4 bytes of union-find + its id: about 330 bytes at
- * the defaults (b = 12).
+ * Memory per record: numPerm bytes of signature (128) + b bucket slots (5 bytes each, ≈ 10 at the
+ * tables' load) + 4 bytes of union-find + its id: about 220 bytes at the defaults (b = 9), so
+ * 1M records take ≈ 220 MB. `maxRecords` caps it; records past the cap are not indexed.
  */
 import type { ValidationConfig } from './config.js';
 import { records } from './finding-collector.js';
-import { LatestHolderMap } from './hash-table.js';
-import { bandKey, chooseBanding, type Banding } from './lsh.js';
+import { BandTable, chooseBanding, type Banding } from './lsh.js';
 import { MinHasher } from './minhash.js';
 import { hashShingles, hashWords, U32Buffer } from './shingles.js';
 import { SignatureStore } from './signature-store.js';
@@ -36,12 +37,6 @@ export interface NearDuplicateOptions {
   seed: number;
 }
 
-/**
- * Earlier bucket members checked per band. Buckets of unrelated texts hold one record; a long
- * chain means many near-identical records, which are already one cluster after a few checks.
- */
-const MAX_CHAIN = 8;
-
 /** Streaming near-duplicate index: add records one by one, then read clusters. */
 export class NearDuplicateIndex {
   private readonly words = new U32Buffer();
@@ -49,9 +44,7 @@ export class NearDuplicateIndex {
   private readonly signature: Uint32Array;
   private readonly minHasher: MinHasher;
   private readonly store: SignatureStore;
-  private readonly buckets = new LatestHolderMap(1 << 14);
-  /** previous[x·b + band]: the bucket member before x in that band, or −1. */
-  private previous = new Int32Array(1 << 12);
+  private readonly tables: BandTable[];
   private readonly sets = new UnionFind();
   private readonly checked: Int32Array;
   /** Pairs verified and merged, and pairs that shared a band but fell below the threshold. */
@@ -62,7 +55,9 @@ export class NearDuplicateIndex {
     this.signature = new Uint32Array(options.numPerm);
     this.minHasher = new MinHasher(options.numPerm, options.seed);
     this.store = new SignatureStore(options.numPerm);
-    this.checked = new Int32Array(options.banding.bands * MAX_CHAIN);
+    this.checked = new Int32Array(options.banding.bands);
+    const { bands, rows } = options.banding;
+    this.tables = Array.from({ length: bands }, (_, band) => new BandTable((pos) => this.store.bandKey(pos, band, rows, options.seed)));
   }
 
   /**
@@ -76,26 +71,22 @@ export class NearDuplicateIndex {
     if (!this.minHasher.signature(this.shingles, this.signature)) return -1;
     const x = this.store.add(this.signature);
     this.sets.add();
-    const bands = banding.bands;
-    if ((x + 1) * bands > this.previous.length) {
-      const bigger = new Int32Array(this.previous.length * 2);
-      bigger.set(this.previous);
-      this.previous = bigger;
-    }
     let nChecked = 0;
-    for (let band = 0; band < bands; band++) {
-      let member = this.buckets.put(bandKey(this.signature, band, banding.rows, seed), x);
-      this.previous[x * bands + band] = member;
-      for (let hops = 0; member >= 0 && hops < MAX_CHAIN; hops++, member = this.previous[member * bands + band]!) {
-        let seen = false;
-        for (let i = 0; i < nChecked; i++) if (this.checked[i] === member) seen = true;
-        if (seen) continue;
-        this.checked[nChecked++] = member;
-        if (this.sets.find(member) === this.sets.find(x)) continue;
-        if (this.store.similarity(x, member) >= threshold) {
-          this.sets.union(x, member);
-          this.verified++;
-        } else this.rejected++;
+    for (let band = 0; band < banding.bands; band++) {
+      const key = this.store.bandKey(x, band, banding.rows, seed);
+      const holder = this.tables[band]!.holderOrInsert(key, x);
+      if (holder < 0) continue;
+      let seen = false;
+      for (let i = 0; i < nChecked; i++) if (this.checked[i] === holder) seen = true;
+      if (seen) continue;
+      this.checked[nChecked++] = holder;
+      if (this.sets.find(holder) === this.sets.find(x)) continue;
+      if (this.store.similarity(x, holder) >= threshold) {
+        this.sets.union(x, holder);
+        this.verified++;
+      } else {
+        this.rejected++;
+        this.tables[band]!.replace(key, x);
       }
     }
     return x;
@@ -118,7 +109,7 @@ export class NearDuplicateIndex {
 
   /** Approximate bytes held by the index. */
   get bytes(): number {
-    return this.store.bytes + this.buckets.bytes + this.previous.byteLength + this.sets.bytes;
+    return this.store.bytes + this.tables.reduce((sum, t) => sum + t.bytes, 0) + this.sets.bytes;
   }
 }
 
@@ -135,11 +126,16 @@ export function nearDuplicateRule(config: ValidationConfig): Rule {
   const index = new NearDuplicateIndex(options);
   // Every indexed record's id: cluster membership is only known at the end.
   const ids: RecordId[] = [];
-  const { severity } = config.rules['dup.near'];
+  const { severity, maxRecords } = config.rules['dup.near'];
+  let notIndexed = 0;
   return {
     ids: ['dup.near'],
     observe(record: DatasetRecord, ctx: RecordContext) {
       if (ctx.exactDuplicate || isBlank(record.text)) return;
+      if (index.size >= maxRecords) {
+        notIndexed++;
+        return;
+      }
       if (index.add(ctx.normalized()) >= 0) ids.push(record.id);
     },
     finish(): Finding[] {
@@ -153,7 +149,12 @@ export function nearDuplicateRule(config: ValidationConfig): Rule {
         clusterSizes.set(root, (clusterSizes.get(root) ?? 1) + 1);
         if (examples.length < config.maxExamples) examples.push(ids[x]!);
       }
-      if (count === 0) return [];
+      const coverage = notIndexed === 0 ? '' : ` Only the first ${maxRecords} records were searched (dup.near.maxRecords); ${notIndexed} later records were not.`;
+      if (count === 0) {
+        return notIndexed === 0
+          ? []
+          : [{ rule: 'dup.near', severity: 'info', count: 0, examples: [], message: `No near-duplicates among the records searched.${coverage}`, fix: 'Raise dup.near.maxRecords if the memory allows (about 220 bytes per record).' }];
+      }
       let largest = 0;
       for (const size of clusterSizes.values()) largest = Math.max(largest, size);
       const { bands, rows } = options.banding;
@@ -165,7 +166,7 @@ export function nearDuplicateRule(config: ValidationConfig): Rule {
           examples,
           message:
             `${records(count)} are near-duplicates (word ${options.shingleWords}-gram Jaccard ≥ ${options.threshold}, MinHash ${options.numPerm} × LSH ${bands}×${rows}) ` +
-            `of an earlier record, in ${clusterSizes.size} cluster${clusterSizes.size === 1 ? '' : 's'} (largest: ${largest} records); exact duplicates are counted under dup.exact, not here.`,
+            `of an earlier record, in ${clusterSizes.size} cluster${clusterSizes.size === 1 ? '' : 's'} (largest: ${largest} records); exact duplicates are counted under dup.exact, not here.${coverage}`,
           fix: 'Deduplicate keeping the first record of each cluster (transform step `dedup: {near: {threshold: ' + options.threshold + '}}`).',
         },
       ];

@@ -6,12 +6,11 @@
  *
  * Candidates are then verified on the full signature, so the banding only has to be generous:
  * `chooseBanding` puts the S-curve's steep part below the threshold, so that pairs at the
- * threshold are candidates with probability ≥ 0.97 (e.g. 0.8 → b = 12, r = 6: P(0.8) = 0.974,
- * P(0.85) = 0.997, P(0.9) ≈ 1, while pairs at s = 0.4 become candidates 4.8% of the time and
- * unrelated texts, s ≈ 0, essentially never).
+ * threshold are candidates with probability ≥ 0.97 (e.g. 0.8 → b = 9, r = 5: P(0.8) = 0.972,
+ * P(0.85) = 0.995, P(0.9) ≈ 1, while pairs at s = 0.5 become candidates 25% of the time, at
+ * s = 0.3 2%, and unrelated texts, s ≈ 0, essentially never). Bands are capped at 9 because each
+ * costs a bucket slot per record (≈ 10 bytes), the largest memory item after the signature.
  */
-import { fmix32 } from './hash32.js';
-
 export interface Banding {
   bands: number;
   rows: number;
@@ -27,7 +26,7 @@ export function candidateProbability(s: number, { bands, rows }: Banding): numbe
  * band count, for P(candidate | threshold) ≥ `recallAtThreshold`, stays within `maxBands` and
  * `numPerm`. Bands cost memory (one table entry per band per record), hence the cap.
  */
-export function chooseBanding(threshold: number, numPerm: number, recallAtThreshold = 0.97, maxBands = 12): Banding {
+export function chooseBanding(threshold: number, numPerm: number, recallAtThreshold = 0.97, maxBands = 9): Banding {
   let best: Banding = { bands: Math.min(maxBands, numPerm), rows: 1 };
   for (let rows = 1; rows <= numPerm; rows++) {
     const bands = Math.ceil(Math.log(1 - recallAtThreshold) / Math.log(1 - threshold ** rows));
@@ -37,10 +36,71 @@ export function chooseBanding(threshold: number, numPerm: number, recallAtThresh
   return best;
 }
 
-/** 32-bit key of band `band` of a signature; the band index is mixed in so bands share one table. */
-export function bandKey(signature: Uint32Array, band: number, rows: number, seed: number): number {
-  let h = Math.imul(band + 1, 0x9e3779b1) ^ seed;
-  const start = band * rows;
-  for (let i = start; i < start + rows; i++) h = Math.imul(h ^ signature[i]!, 0x85ebca6b) + 0xc2b2ae35 | 0;
-  return fmix32(h);
+const EMPTY = -1;
+
+/**
+ * One band's buckets: an open-addressing table from band key to the record that represents it.
+ * It stores only the record position (4 bytes) and an 8-bit tag of the key per slot; the full key
+ * of a held record is recomputed from the signature store when the tag matches. About 9 bytes per
+ * distinct key at the table's load, against 16+ for a key/value table.
+ */
+export class BandTable {
+  private slots: Int32Array;
+  private tags: Uint8Array;
+  private mask: number;
+  size = 0;
+
+  constructor(
+    /** The band key of a held record, recomputed from its stored signature. */
+    private readonly keyOf: (pos: number) => number,
+    initialCapacity = 1 << 12,
+  ) {
+    const cap = 1 << Math.ceil(Math.log2(Math.max(16, initialCapacity)));
+    this.slots = new Int32Array(cap).fill(EMPTY);
+    this.tags = new Uint8Array(cap);
+    this.mask = cap - 1;
+  }
+
+  /** The holder of `key`; when the key is new, `pos` becomes its holder and −1 is returned. */
+  holderOrInsert(key: number, pos: number): number {
+    return this.put(key, pos, false);
+  }
+
+  /** Make `pos` the holder of an existing or new `key`. */
+  replace(key: number, pos: number): void {
+    this.put(key, pos, true);
+  }
+
+  private put(key: number, pos: number, replace: boolean): number {
+    if ((this.size + 1) * 10 > (this.mask + 1) * 7) this.grow();
+    const tag = key >>> 24;
+    for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
+      const held = this.slots[i]!;
+      if (held === EMPTY) {
+        this.slots[i] = pos;
+        this.tags[i] = tag;
+        this.size++;
+        return EMPTY;
+      }
+      if (this.tags[i] === tag && this.keyOf(held) === key) {
+        if (replace) this.slots[i] = pos;
+        return held;
+      }
+    }
+  }
+
+  /** Bytes held. */
+  get bytes(): number {
+    return this.slots.byteLength + this.tags.byteLength;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    const cap = (this.mask + 1) * 2;
+    this.slots = new Int32Array(cap).fill(EMPTY);
+    this.tags = new Uint8Array(cap);
+    this.mask = cap - 1;
+    this.size = 0;
+    for (let i = 0; i < old.length; i++) if (old[i] !== EMPTY) this.put(this.keyOf(old[i]!), old[i]!, false);
+  }
 }

@@ -7,6 +7,8 @@
  *
  * Stored in chunks of 64Ki records so growth never copies the whole store.
  */
+import { fmix32 } from './hash32.js';
+
 const CHUNK_RECORDS = 1 << 16;
 const CHANCE = 1 / 256;
 
@@ -38,6 +40,19 @@ export class SignatureStore {
     let equal = 0;
     for (let i = 0; i < K; i++) if (ca[ba + i] === cb[bb + i]) equal++;
     return (equal / K - CHANCE) / (1 - CHANCE);
+  }
+
+  /**
+   * 32-bit key of band `band` (rows `band·rows … band·rows + rows − 1`) of the stored signature at
+   * `pos`. Keys come from the stored bytes, so a bucket table can recompute the key of any record
+   * it holds instead of storing it.
+   */
+  bandKey(pos: number, band: number, rows: number, seed: number): number {
+    const chunk = this.chunks[pos >>> 16]!;
+    const start = (pos & (CHUNK_RECORDS - 1)) * this.numPerm + band * rows;
+    let h = Math.imul(band + 1, 0x9e3779b1) ^ seed;
+    for (let i = start; i < start + rows; i++) h = (Math.imul(h ^ chunk[i]!, 0x85ebca6b) + 0xc2b2ae35) | 0;
+    return fmix32(h);
   }
 
   /** Bytes held. */
