@@ -18,6 +18,7 @@ const N = (...shape: number[]): CheckInput => ({ shape });
 const P = (...shape: number[]): CheckInput => ({ shape, init: 'positive' });
 const I = (shape: number[], values: number[]): CheckInput => ({ shape, dtype: 'int64', values });
 const TOL = 1e-6;
+const causal = (like: Tensor): Tensor => like.graph.constant([0, -1e9, -1e9, 0, 0, -1e9, 0, 0, 0], [3, 3], like.dtype);
 
 /** Comparisons, casts to bool and fill have no gradient of their own; each case checks the gradient that flows around them. */
 const CASES: Record<OpName, Case[]> = {
@@ -68,6 +69,10 @@ const CASES: Record<OpName, Case[]> = {
     { inputs: [N(2, 5)], build: (x) => g.split(x, 1, [2, 3])[1]! }, // an unused output contributes zeros
   ],
   fill: [{ inputs: [N(2, 3)], build: (x) => g.mul(x, g.add(g.full(x.graph, [2, 3], 2, x.dtype), x)) }],
+  attention: [
+    { inputs: [N(1, 2, 6, 2), N(1, 2, 3, 2), N(1, 2, 3, 2)], build: (q, k, v) => g.attention(q, k, v, causal(q), 2).out }, // GQA: G=2
+    { inputs: [N(2, 1, 3, 2), N(2, 1, 3, 2), N(2, 1, 3, 2)], build: (q, k, v) => Object.values(g.attention(q, k, v, causal(q), 1)) },
+  ],
   rmsNorm: [{ inputs: [N(2, 3, 4), N(4)], build: (x, s) => g.rmsNorm(x, s, 1e-5) }],
   softmaxCrossEntropy: [
     { inputs: [N(5, 4), I([5], [1, -100, 3, 0, 3])], build: (x, t) => g.softmaxCrossEntropy(x, t).loss },

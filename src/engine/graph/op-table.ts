@@ -34,6 +34,7 @@ export interface OpAttrs {
   split: { axis: number; sizes: number[] };
   fill: { shape: Dim[]; value: number; dtype: DType };
   rmsNorm: { eps: number };
+  attention: { groups: number };
   softmaxCrossEntropy: { ignoreIndex: number };
 }
 export type OpName = keyof OpAttrs;
@@ -408,6 +409,49 @@ export const OPS: Table = {
       // dx = r·(dx̂ − x̂·mean(dx̂⊙x̂))
       const dx = g.mul(r, g.sub(dxhat, g.mul(xhat, g.reduceMean(g.mul(dxhat, xhat), -1, true))));
       return [dx, g.sumTo(g.mul(gy!, xhat), scale!)];
+    },
+  },
+  attention: {
+    // inputs: q [B,H,G*T,HS] (pre-scaled), k, v [B,H,T,HS], additive mask [T,T]; outputs: o [B,H,G*T,HS], p [B,H,G*T,T].
+    // Forward: p = softmax(q·kᵀ + mask) over the last axis, with the G query heads of a KV group stacked
+    // along time; o = p·v. Emitted as MatMul, Add, Softmax, MatMul (ONNX Attention measured no faster,
+    // and the gradient needs p anyway).
+    infer: ([q, k, v, mask], { groups: G }) => {
+      const [B, H, GT, HS] = q!.shape;
+      const T = k!.shape[2];
+      const ok = q!.rank === 4 && sameShape(k!.shape, [B!, H!, T!, HS!]) && sameShape(v!.shape, k!.shape) && sameShape(mask!.shape, [T!, T!]) && GT === (T as number) * G;
+      if (!ok) fail(`attention: expected q [B,H,G*T,HS], k and v [B,H,T,HS], mask [T,T] with G=${G}, got ${[q, k, v, mask].map((t) => fmtShape(t!.shape)).join(', ')}`);
+      const dtype = sameDType('attention', [q!, k!, v!, mask!]);
+      return [{ shape: q!.shape, dtype }, { shape: [B!, H!, GT!, T!], dtype }];
+    },
+    emit: (e, { inputs: [q, k, v, mask], outputs: [o, p], attrs: { groups: G } }) => {
+      const GT = q!.shape[2] as number;
+      const T = k!.shape[2] as number;
+      // 0 copies B and H from the input, so a named batch dim needs no run-time shape.
+      const kT = e.node('Transpose', [e.name(k!)], 1, { perm: [0, 1, 3, 2] })[0]!;
+      const s = e.node('MatMul', [e.name(q!), kT], 1)[0]!; // [B, H, G*T, T]
+      const s5 = e.node('Reshape', [s, e.ints([0, 0, G, T, T])], 1)[0]!; // [B, H, G, T, T]
+      const masked = e.node('Add', [s5, e.name(mask!)], 1)[0]!;
+      const p5 = e.node('Softmax', [masked], 1, { axis: -1 })[0]!;
+      e.node('Reshape', [p5, e.ints([0, 0, GT, T])], [e.name(p!)]);
+      e.node('MatMul', [e.name(p!), e.name(v!)], [e.name(o!)]);
+    },
+    vjp: ({ inputs: [q, k, v], outputs: [o, p] }, [gO, gP]) => {
+      // NOTE: softmax backward needs rowsum(dP ⊙ P), which equals rowsum(dO ⊙ O) (FlashAttention's D):
+      // a [.., G*T, HS] product instead of two passes over the [.., G*T, T] scores.
+      const dv = gO ? g.matmul(g.transpose(p!), gO) : null; // [B, H, T, HS]
+      let dP = gO ? g.matmul(gO, g.transpose(v!)) : null; // [B, H, G*T, T]
+      let D = gO ? g.reduceSum(g.mul(gO, o!), -1, true) : null; // [B, H, G*T, 1]
+      if (gP) {
+        dP = dP ? g.add(dP, gP) : gP;
+        const Dp = g.reduceSum(g.mul(gP, p!), -1, true);
+        D = D ? g.add(D, Dp) : Dp;
+      }
+      if (!dP || !D) return [null, null, dv, null];
+      const dS = g.mul(g.sub(dP, D), p!); // [B, H, G*T, T]; the temporary first, so ONNX Runtime can write in place
+      const dq = g.matmul(dS, k!); // [B, H, G*T, HS]
+      const dk = g.matmul(g.transpose(dS), q!); // [B, H, T, HS]
+      return [dq, dk, dv ?? g.zerosLike(v!), null];
     },
   },
   softmaxCrossEntropy: {

@@ -132,6 +132,15 @@ export const zerosLike = (x: Tensor): Tensor =>
 /** RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · scale (ONNX RMSNormalization, opset 23). */
 export const rmsNorm = (x: Tensor, scale: Tensor, eps: number): Tensor => apply1('rmsNorm', [x, scale], { eps });
 /**
+ * Softmax attention core: p = softmax(q·kᵀ + mask), o = p·v, where q stacks the `groups` query heads
+ * of each KV head along time: q [B,H,G*T,HS] (already scaled), k, v [B,H,T,HS], mask [T,T] additive.
+ * Returns o [B,H,G*T,HS] and p [B,H,G*T,T]. See nn/attention.ts for the usual entry point.
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, groups: number): { out: Tensor; probs: Tensor } {
+  const [out, probs] = q.graph.apply('attention', [q, k, v, mask], { groups });
+  return { out: out!, probs: probs! };
+}
+/**
  * Mean cross-entropy of logits [N, V] against int targets [N], skipping targets equal to ignoreIndex
  * (ONNX SoftmaxCrossEntropyLoss). Returns the scalar loss and the log-probabilities [N, V].
  */

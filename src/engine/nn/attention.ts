@@ -7,6 +7,7 @@ import type { Tensor } from '../graph/tensor.js';
  * q [B, NH, T, HS]; k, v [B, NKV, T, HS] with NH a multiple of NKV. Query head h reads KV head
  * floor(h / (NH/NKV)), as Hugging Face's repeat_kv does. Instead of repeating K and V, the G = NH/NKV
  * query heads of a group are stacked along time, so each group is one GEMM against its own K and V.
+ * The core is the op table's `attention` row, whose gradient is written out (see op-table.ts).
  * Returns [B, NH, T, HS].
  */
 export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
@@ -14,6 +15,17 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
   const NKV = k.shape[1] as number;
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4 || (NH as number) % NKV !== 0 || k.shape[2] !== T || k.shape[3] !== HS || v.shape.some((d, i) => d !== k.shape[i]))
     throw new ShapeError(`attention: expected q [B,NH,T,HS], k and v [B,NKV,T,HS] with NKV | NH, got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}`);
+  const G = (NH as number) / NKV;
+  const Tn = T as number;
+  const qg = g.reshape(g.mul(q, 1 / Math.sqrt(HS as number)), [B!, NKV, G * Tn, HS!]); // [B, NKV, G*T, HS], pre-scaled
+  const { out } = g.attention(qg, k, v, causalMask(q, Tn), G); // [B, NKV, G*T, HS]
+  return g.reshape(out, [B!, NH!, Tn, HS!]); // [B, NH, T, HS]
+}
+
+/** The same attention from primitives (MatMul, Add, Softmax, MatMul) with autodiff gradients: the reference. */
+export function causalAttentionReference(q: Tensor, k: Tensor, v: Tensor): Tensor {
+  const [B, NH, T, HS] = q.shape;
+  const NKV = k.shape[1] as number;
   const G = (NH as number) / NKV;
   const Tn = T as number;
   const qg = g.reshape(g.mul(q, 1 / Math.sqrt(HS as number)), [B!, NKV, G * Tn, HS!]); // [B, NKV, G*T, HS], pre-scaled
