@@ -100,6 +100,8 @@ function phone(rng: Rng): string {
     () => `+91 ${rng.int(6, 9)}${rng.digits(4)} ${rng.digits(5)}`,
     () => `+81 3-${rng.digits(4)}-${rng.digits(4)}`,
     () => `+${rng.int(30, 49)}${rng.int(1, 9)}${rng.digits(8)}`,
+    () => `+44 (0)20 ${rng.int(7000, 8999)} ${rng.digits(4)}`,
+    () => `+1 (${nxx()}) ${nxx()}-${rng.digits(4)}`,
   ])();
 }
 
@@ -200,5 +202,11 @@ export function hardNegativeSentence(rng: Rng): string {
     () => `Request id ${rng.chars('0123456789abcdef', 8)}-${rng.chars('0123456789abcdef', 4)}-4${rng.chars('0123456789abcdef', 3)}-a${rng.chars('0123456789abcdef', 3)}-${rng.chars('0123456789abcdef', 12)} was logged.`,
     () => `The std::vector and std::map types are in the ${rng.int(10, 23)}:${rng.int(10, 59)} lecture.`,
     () => `Pi is about 3.14159 and the population is ${rng.int(1, 9)},${rng.digits(3)},${rng.digits(3)}.`,
+    () => `The adapter 00:1A:${rng.chars('0123456789ABCDEF', 2)}:3C:4D:${rng.chars('0123456789ABCDEF', 2)} joined at ${rng.int(2000, 2030)}-0${rng.int(1, 9)}-1${rng.int(0, 9)}T10:${rng.int(10, 59)}:00Z.`,
+    () => `La ville compte ${rng.int(1, 9)} ${rng.digits(3)} ${rng.digits(3)} habitants.`,
+    () => `See ISBN 0-${rng.digits(3)}-${rng.digits(5)}-${rng.int(0, 9)} for the first edition.`,
+    () => `Windows build 10.0.${rng.int(10000, 22999)}.${rng.int(1, 999)} ships colour #${rng.chars('0123456789ABCDEF', 6)}.`,
+    () => `Coordinates ${rng.int(10, 60)}.${rng.digits(4)}, ${rng.int(1, 30)}.${rng.digits(4)} mark the spot.`,
+    () => `Invoice ${rng.int(2019, 2025)}/${rng.digits(5)} totals ${rng.int(1, 99)}.${rng.digits(3)},${rng.digits(2)} euros.`,
   ])();
 }

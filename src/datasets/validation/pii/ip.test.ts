@@ -12,7 +12,7 @@ describe('findIps', () => {
   });
 
   it('ignores bad octets, leading zeros, version strings, times and C++ scopes', () => {
-    const negatives = ['10.0.0.256', '01.2.3.4', 'version 1.2.3.4', 'v10.0.0.1', 'release 4.19.20.68', '1.2.3.4.5', '12:30:45', 'std::vector', 'a::b', '::1', '3.14159'];
+    const negatives = ['00:1A:2B:3C:4D:5E', '2024-03-15T10:30:00Z', 'build 10.0.19041.1', '10.0.0.256', '01.2.3.4', 'version 1.2.3.4', 'v10.0.0.1', 'release 4.19.20.68', '1.2.3.4.5', '12:30:45', 'std::vector', 'a::b', '::1', '3.14159'];
     for (const t of negatives) expect(found(`see ${t} now`), t).toEqual([]);
     expect(isIpv6('1:2:3:4:5:6:7')).toBe(false);
     expect(isIpv6('1::2::3')).toBe(false);
