@@ -63,6 +63,19 @@ export const ConfigSchema = z.object({
       maxLeaseLapses: z.coerce.number().int().min(0).default(3),
     })
     .prefault({}),
+  events: z
+    .object({
+      /**
+       * Where job event streams live. auto: Redis streams when the queue is BullMQ on Redis, else the
+       * metadata db (with in-process pub/sub); db or redis to choose explicitly.
+       */
+      driver: z.enum(['auto', 'db', 'redis']).default('auto'),
+      /** For redis: redis://… (default: queue.url). */
+      url: z.string().optional(),
+      /** db driver: how often a live stream re-reads the db for events appended by other processes. */
+      pollMs: z.coerce.number().int().min(10).default(1_000),
+    })
+    .prefault({}),
   log: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -93,6 +106,8 @@ export const ENV_VARS: Record<string, string[]> = {
   CRUCIBLE_QUEUE_URL: ['queue', 'url'],
   CRUCIBLE_QUEUE_NAME: ['queue', 'name'],
   CRUCIBLE_QUEUE_LEASE_MS: ['queue', 'leaseMs'],
+  CRUCIBLE_EVENTS_DRIVER: ['events', 'driver'],
+  CRUCIBLE_EVENTS_URL: ['events', 'url'],
   CRUCIBLE_LOG_LEVEL: ['log', 'level'],
 };
 
@@ -190,6 +205,7 @@ export function redactConfig(config: Config): Config {
   }
   if (copy.database.url) copy.database.url = redactUrl(copy.database.url);
   if (copy.queue.url) copy.queue.url = redactUrl(copy.queue.url);
+  if (copy.events.url) copy.events.url = redactUrl(copy.events.url);
   return copy;
 }
 

@@ -72,9 +72,29 @@ export interface JobsTable {
   error: string | null;
 }
 
+/** Each job's last event seq (src/platform/events/db-event-store.ts); bumping it serialises appenders. */
+export interface JobEventHeadsTable {
+  job_id: string;
+  last_seq: number;
+}
+
+/** Job event streams: log lines, metric points, progress, state changes. Append-only. */
+export interface JobEventsTable {
+  job_id: string;
+  /** 1, 2, 3 … per job, no gaps. */
+  seq: number;
+  at: string;
+  /** log | metric | progress | state */
+  kind: string;
+  /** JSON text: the event's fields other than job_id, seq, at and kind. */
+  data: string;
+}
+
 /** Every table, by name: the type parameter of `Kysely<Tables>`. Later migrations extend this. */
 export interface Tables {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
   jobs: JobsTable;
+  job_event_heads: JobEventHeadsTable;
+  job_events: JobEventsTable;
 }

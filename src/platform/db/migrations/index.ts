@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as jobs from './0002-jobs.js';
+import * as jobEvents from './0003-job-events.js';
 
 /**
  * Every migration, in order. One set serves SQLite and PostgreSQL, so they use only what both
@@ -19,4 +20,5 @@ import * as jobs from './0002-jobs.js';
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-jobs': jobs,
+  '0003-job-events': jobEvents,
 };
