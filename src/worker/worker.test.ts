@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkerHarness, type WorkerHarness } from '../../test/support/worker-harness.js';
+
+describe('Worker', () => {
+  let h: WorkerHarness;
+  beforeAll(async () => {
+    h = await createWorkerHarness();
+  });
+  afterAll(() => h.close());
+
+  it('runs a handler in a child process and records its result and events in order', async () => {
+    const job = await h.queue.enqueue({ type: 'test.echo', payload: { text: 'hi' } });
+    const done = await h.waitFor(job.id, ['succeeded', 'failed']);
+    expect(done.state).toBe('succeeded');
+    expect(done.result).toEqual({ text: 'hi', attempt: 1 });
+    await expect.poll(() => h.events.of(job.id).at(-1)).toEqual({ kind: 'state', state: 'succeeded', attempt: 1 });
+    const events = h.events.of(job.id);
+    expect(events[0]).toEqual({ kind: 'state', state: 'running', attempt: 1 });
+    expect(events).toContainEqual({ kind: 'log', level: 'info', message: 'echo hi' });
+    expect(events).toContainEqual({ kind: 'log', level: 'info', message: 'plain stdout line', stream: 'stdout' });
+    expect(events).toContainEqual({ kind: 'metric', name: 'loss', value: 0.5, step: 1 });
+    expect(events).toContainEqual({ kind: 'progress', done: 1, total: 1, message: 'done' });
+  });
+
+  it('fails a job whose payload does not match the schema, without retrying', async () => {
+    const job = await h.queue.enqueue({ type: 'test.echo', payload: { text: 42 }, maxAttempts: 3 });
+    const done = await h.waitFor(job.id, ['failed', 'succeeded']);
+    expect(done.failedAttempts).toBe(1);
+    expect(done.error).toMatchObject({ code: 'job_payload_invalid' });
+    expect(done.error!.message).toContain('text');
+  });
+});
