@@ -10,7 +10,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../src/platform/config.js';
 import { openDatabase } from '../src/platform/db/open.js';
-import { BullmqQueue, DbQueue, type JobQueue } from '../src/platform/queue/index.js';
+import { BullmqQueue } from '../src/platform/queue/bullmq-queue.js';
+import { DbQueue, type JobQueue } from '../src/platform/queue/index.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000);
 const WORKERS = 4;

@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { openSqlite } from '../db/sqlite.js';
@@ -8,7 +11,7 @@ describe('createQueue', () => {
     const config = loadConfig({ env: { CRUCIBLE_QUEUE_LEASE_MS: '5000' }, cwd: '/' });
     const database = await openSqlite(':memory:');
     try {
-      const queue = createQueue(config.queue, { database });
+      const queue = await createQueue(config.queue, { database });
       expect(queue.driver).toBe('embedded');
       expect(queue.leaseMs).toBe(5_000);
     } finally {
@@ -20,11 +23,11 @@ describe('createQueue', () => {
     const database = await openSqlite(':memory:');
     try {
       const noUrl = loadConfig({ env: { CRUCIBLE_QUEUE_DRIVER: 'bullmq' }, cwd: '/' });
-      expect(() => createQueue(noUrl.queue, { database })).toThrow(expect.objectContaining({ code: 'queue_url_required' }));
+      await expect(createQueue(noUrl.queue, { database })).rejects.toMatchObject({ code: 'queue_url_required' });
       const badUrl = loadConfig({ env: { CRUCIBLE_QUEUE_DRIVER: 'bullmq', CRUCIBLE_QUEUE_URL: 'mysql://u:secret@h/db' }, cwd: '/' });
       let caught: unknown;
       try {
-        createQueue(badUrl.queue, { database });
+        await createQueue(badUrl.queue, { database });
       } catch (err) {
         caught = err;
       }
@@ -33,5 +36,26 @@ describe('createQueue', () => {
     } finally {
       await database.close();
     }
+  });
+});
+
+describe('createQueue and the embedded default', () => {
+  it('never loads bullmq or ioredis (about 1.4 s of start-up)', () => {
+    // A resolve hook in a fresh process reports every package module it loads.
+    const hook = `data:text/javascript,${encodeURIComponent(
+      "import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, n) { const r = await n(s, c); const m = /node_modules\\\\/(bullmq|ioredis)\\\\//.exec(r.url); if (m) process.stderr.write(\"LOADED \" + m[1] + \"\\\\n\"); return r; }'));",
+    )}`;
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const script = `
+      const { loadConfig } = await import(${JSON.stringify(path.join(here, '../config.ts'))});
+      const { openSqlite } = await import(${JSON.stringify(path.join(here, '../db/sqlite.ts'))});
+      const { createQueue } = await import(${JSON.stringify(path.join(here, 'index.ts'))});
+      const database = await openSqlite(':memory:');
+      const queue = await createQueue(loadConfig({ env: {}, cwd: '/' }).queue, { database });
+      process.stdout.write(queue.driver);
+      await database.close();`;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', hook, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(result.stdout).toBe('embedded');
+    expect(result.stderr).not.toContain('LOADED');
   });
 });

@@ -29,4 +29,6 @@ export {
 export { backoffDelay } from './backoff.js';
 export { createQueue } from './create-queue.js';
 export { DbQueue, type DbQueueOptions } from './db-queue.js';
-export { BullmqQueue, type BullmqQueueOptions } from './bullmq-queue.js';
+// BullmqQueue is reached through createQueue (which imports it on demand) or its own module, so
+// importing this index never loads bullmq.
+export type { BullmqQueue, BullmqQueueOptions } from './bullmq-queue.js';
