@@ -113,4 +113,21 @@ describe('AdamW as graph code', () => {
     expect(t.stepCount).toBe(1);
     expect(t.params[0]).toBe(Number.POSITIVE_INFINITY); // unchanged: the update was dropped
   });
+
+  it('is deterministic: same seed and batches ⇒ bit-identical losses and parameters', async () => {
+    const cfg: LlamaConfig = { vocabSize: 32, hidden: 16, layers: 2, heads: 2, kvHeads: 1, ffn: 32, maxSeqLen: 8, ropeTheta: 10000, normEps: 1e-5, tiedEmbeddings: false };
+    const run = async (): Promise<{ losses: number[]; params: Float32Array }> => {
+      const t = await LlamaTrainStep.create(cfg, { batch: 2, seqLen: 8 }, { seed: 4, session: { threads: 2 } });
+      const r = rng(8);
+      const losses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const tokens = BigInt64Array.from({ length: 16 }, () => BigInt(Math.floor(r.uniform() * cfg.vocabSize)));
+        losses.push((await t.step(tokens, tokens, 1e-2)).loss);
+      }
+      return { losses, params: t.params.slice() };
+    };
+    const [a, b] = [await run(), await run()];
+    expect(a.losses).toEqual(b.losses);
+    expect(Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer))).toBe(true);
+  });
 });
