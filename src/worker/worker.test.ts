@@ -13,8 +13,8 @@ describe('Worker', () => {
     const done = await h.waitFor(job.id, ['succeeded', 'failed']);
     expect(done.state).toBe('succeeded');
     expect(done.result).toEqual({ text: 'hi', attempt: 1 });
-    await expect.poll(() => h.events.of(job.id).at(-1)).toEqual({ kind: 'state', state: 'succeeded', attempt: 1 });
-    const events = h.events.of(job.id);
+    await expect.poll(async () => (await h.eventsOf(job.id)).at(-1)).toEqual({ kind: 'state', state: 'succeeded', attempt: 1 });
+    const events = await h.eventsOf(job.id);
     expect(events[0]).toEqual({ kind: 'state', state: 'running', attempt: 1 });
     expect(events).toContainEqual({ kind: 'log', level: 'info', message: 'echo hi' });
     expect(events).toContainEqual({ kind: 'log', level: 'info', message: 'plain stdout line', stream: 'stdout' });

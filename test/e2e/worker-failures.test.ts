@@ -12,15 +12,15 @@ describe('worker: failing handlers', () => {
   });
   afterAll(() => h.close());
 
-  const stateEvents = (jobId: string) => h.events.of(jobId).filter((e) => e.kind === 'state');
+  const stateEvents = async (jobId: string) => (await h.eventsOf(jobId)).filter((e) => e.kind === 'state');
 
   it('retries a handler that throws with backoff, then fails it with its error and stack in the events', async () => {
     const job = await h.queue.enqueue({ type: 'test.misbehave', payload: { mode: 'throw' }, maxAttempts: 2, backoff: { baseMs: 300, jitter: 0 } });
     const done = await h.waitFor(job.id, ['failed', 'succeeded']);
     expect(done.failedAttempts).toBe(2);
     expect(done.error).toMatchObject({ message: 'the handler broke on purpose', code: 'fixture_broke' });
-    await expect.poll(() => stateEvents(job.id).length).toBe(4);
-    const states = stateEvents(job.id);
+    await expect.poll(async () => (await stateEvents(job.id)).length).toBe(4);
+    const states = await stateEvents(job.id);
     expect(states.map((e) => e.kind === 'state' && `${e.state}:${e.attempt}`)).toEqual(['running:1', 'retrying:1', 'running:2', 'failed:2']);
     const failed = states[3]!;
     expect(failed.kind === 'state' && failed.error?.stack).toContain('misbehave.ts');
@@ -48,12 +48,12 @@ describe('worker: failing handlers', () => {
   it('cancels a running job cooperatively', async () => {
     const job = await h.queue.enqueue({ type: 'test.misbehave', payload: { mode: 'cooperate' } });
     await h.waitFor(job.id, ['running']);
-    await expect.poll(() => h.events.of(job.id).some((e) => e.kind === 'log' && e.message === 'mode cooperate'), { timeout: 20_000 }).toBe(true);
+    await expect.poll(async () => (await h.eventsOf(job.id)).some((e) => e.kind === 'log' && e.message === 'mode cooperate'), { timeout: 20_000 }).toBe(true);
     await h.queue.cancel(job.id);
     const done = await h.waitFor(job.id, ['cancelled', 'failed', 'succeeded']);
     expect(done.state).toBe('cancelled');
-    await expect.poll(() => h.events.of(job.id).some((e) => e.kind === 'log' && e.message === 'stopping: job_cancelled')).toBe(true);
-    await expect.poll(() => stateEvents(job.id).at(-1)).toMatchObject({ state: 'cancelled' });
+    await expect.poll(async () => (await h.eventsOf(job.id)).some((e) => e.kind === 'log' && e.message === 'stopping: job_cancelled')).toBe(true);
+    await expect.poll(async () => (await stateEvents(job.id)).at(-1)).toMatchObject({ state: 'cancelled' });
   });
 
   it('hard-kills a handler that ignores the cancel after the grace period', async () => {

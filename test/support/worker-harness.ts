@@ -6,7 +6,7 @@ import type { Database } from '../../src/platform/db/database.js';
 import { openDatabase } from '../../src/platform/db/open.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { DbQueue, type Job, type JobQueue } from '../../src/platform/queue/index.js';
-import type { JobEventInput, JobEventSink } from '../../src/worker/events.js';
+import { createEventStore, type EventStore, type JobEventInput } from '../../src/platform/events/index.js';
 import { handlerRegistry } from '../../src/worker/handler-registry.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { REPO_ROOT } from './cli.js';
@@ -17,23 +17,18 @@ export const FIXTURE_HANDLERS: Record<string, string> = {
   'test.checkpointed': path.join(REPO_ROOT, 'test/fixtures/handlers/checkpointed.ts'),
 };
 
-/** Events kept in memory, for tests that need no event store. */
-export class MemoryEvents implements JobEventSink {
-  readonly byJob = new Map<string, JobEventInput[]>();
-  async append(jobId: string, events: JobEventInput[]): Promise<unknown> {
-    this.byJob.set(jobId, [...(this.byJob.get(jobId) ?? []), ...events]);
-    return events;
-  }
-  of(jobId: string): JobEventInput[] {
-    return this.byJob.get(jobId) ?? [];
-  }
+/** A job's events as appended, without the store's seq and time: what a test compares. */
+export async function eventsOf(events: EventStore, jobId: string): Promise<JobEventInput[]> {
+  return (await events.list(jobId)).map(({ jobId: _job, seq: _seq, at: _at, ...event }) => event as JobEventInput);
 }
 
 export interface WorkerHarness {
   home: string;
   database: Database;
   queue: JobQueue;
-  events: MemoryEvents;
+  events: EventStore;
+  /** The job's events so far (the real db event store). */
+  eventsOf(jobId: string): Promise<JobEventInput[]>;
   worker: Worker;
   /** Polls until the job is in one of `states` (generous bound: the machine is busy). */
   waitFor(jobId: string, states: Job['state'][], timeoutMs?: number): Promise<Job>;
@@ -46,7 +41,7 @@ export async function createWorkerHarness(options: Partial<WorkerOptions> & { le
   const config = loadConfig({ env: {}, cwd: home, overrides: { home, log: { level: 'silent' } } });
   const database = await openDatabase(config);
   const queue = new DbQueue(database, { leaseMs: options.leaseMs ?? 1_500 });
-  const events = new MemoryEvents();
+  const events = await createEventStore(config, { database });
   const worker = new Worker({
     queue,
     events,
@@ -65,10 +60,12 @@ export async function createWorkerHarness(options: Partial<WorkerOptions> & { le
     database,
     queue,
     events,
+    eventsOf: (jobId) => eventsOf(events, jobId),
     worker,
     waitFor: (jobId, states, timeoutMs) => waitForJob(queue, jobId, states, timeoutMs),
     async close() {
       await worker.stop(2_000);
+      await events.close();
       await database.close();
       rmSync(home, { recursive: true, force: true });
     },
