@@ -20,8 +20,11 @@ export interface EmittedModel {
   outputs: { name: string; shape: Shape; dtype: DType }[];
 }
 
-/** Emits the nodes that the graph's outputs need (dead nodes are dropped) as an ONNX model. */
-export function emitModel(graph: Graph): EmittedModel {
+/**
+ * Emits the nodes that the graph's outputs need (dead nodes are dropped) as an ONNX model.
+ * `bake` turns inputs into initializers (e.g. trained parameters, for a self-contained inference model).
+ */
+export function emitModel(graph: Graph, opts: { bake?: Record<string, TensorData> } = {}): EmittedModel {
   if (graph.outputs.length === 0) throw new Error(`emit: graph '${graph.name}' has no outputs`);
   const needed = liveNodes(graph);
   const names = new Map<Tensor, string>();
@@ -76,7 +79,14 @@ export function emitModel(graph: Graph): EmittedModel {
     if (leaf?.kind === 'constant') initializers.push(tensorProto(names.get(t)!, leaf.data, t.shape as number[], t.dtype));
   }
 
-  const inputs = graph.inputs().map(({ name, tensor }) => ({ name, shape: tensor.shape, dtype: tensor.dtype }));
+  const bake = opts.bake ?? {};
+  for (const { name, tensor } of graph.inputs().filter((i) => bake[i.name])) {
+    const n = tensor.shape.reduce<number>((a, d) => a * (d as number), 1);
+    if (!tensor.shape.every((d) => typeof d === 'number') || bake[name]!.length !== n)
+      throw new Error(`emit: cannot bake '${name}' ${tensor.shape.join('x')} from ${bake[name]!.length} values`);
+    initializers.push(tensorProto(name, bake[name]!, tensor.shape as number[], tensor.dtype));
+  }
+  const inputs = graph.inputs().filter((i) => !bake[i.name]).map(({ name, tensor }) => ({ name, shape: tensor.shape, dtype: tensor.dtype }));
   const outputs = graph.outputs.map(({ name, tensor }) => ({ name, shape: tensor.shape, dtype: tensor.dtype }));
   const model: proto.IModelProto = {
     irVersion: IR_VERSION,

@@ -52,6 +52,14 @@ describe('emit + Session', () => {
     expect(Array.from(res.gx!.data as Float32Array)).toEqual(new Array(24).fill(8));
   });
 
+  it('bakes inputs into initializers for a self-contained model', async () => {
+    const w = Float32Array.from({ length: 12 }, (_, i) => i / 10);
+    const s = await Session.create(emitModel(linear(), { bake: { w } }), { threads: 1 });
+    expect(s.model.inputs.map((i) => i.name)).toEqual(['x']);
+    const res = await s.run({ x: Float32Array.from([1, 2, 3, 4, 5, 6]) });
+    expect(res.y!.data[0]).toBeCloseTo(3.2, 5);
+  });
+
   it('names the missing feed', async () => {
     const s = await Session.create(linear(), { threads: 1 });
     await expect(s.run({ x: new Float32Array(6) })).rejects.toThrow("run: missing feed 'w' [3,4]:float32");
