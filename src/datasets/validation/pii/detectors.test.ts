@@ -20,3 +20,14 @@ describe('maskPii', () => {
     expect(spans).toHaveLength(1);
   });
 });
+
+describe('findPii on adversarial input', () => {
+  it('stays near-linear on long runs that resemble the start of a match (no catastrophic backtracking)', () => {
+    const inputs = ['a@'.repeat(50_000), '1'.repeat(100_000), '12 '.repeat(35_000), 'ab12:'.repeat(20_000), 'key=' + 'Ab1+'.repeat(25_000), 'DE89 '.repeat(20_000), '-----BEGIN PRIVATE KEY-----'.repeat(3_000)];
+    const t0 = performance.now();
+    for (const text of inputs) findPii(text);
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(`adversarial inputs (${inputs.reduce((n, t) => n + t.length, 0)} chars): ${seconds.toFixed(2)} s`);
+    expect(seconds).toBeLessThan(10); // quadratic behaviour would take minutes
+  });
+});

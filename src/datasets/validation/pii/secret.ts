@@ -19,7 +19,9 @@ export const DEFAULT_SECRET_OPTIONS: SecretOptions = { minEntropy: 3.5, minToken
 const AWS_KEY_ID = /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
 const AWS_SECRET = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 const AWS_WORD = /aws|secret/i;
-const PRIVATE_KEY = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----(?:[\s\S]*?-----END \1PRIVATE KEY-----)?/g;
+// The body is bounded (an RSA-8192 PEM is under 7 KB) so that many BEGIN lines without an END
+// cannot make the search quadratic.
+const PRIVATE_KEY = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----(?:[\s\S]{0,8192}?-----END \1PRIVATE KEY-----)?/g;
 const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?![A-Za-z0-9_-])/g;
 const TOKEN = /(?<![A-Za-z0-9_\-+/=])[A-Za-z0-9_\-+/=]{16,}(?![A-Za-z0-9_\-+/=])/g;
 const SECRET_WORD = /(?:key|token|secret|passw(?:or)?d|pwd|credential|auth)s?["']?\s*(?:[:=]|=>|is|was)?\s*["'`]?\s*$/i;
