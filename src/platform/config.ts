@@ -76,6 +76,24 @@ export const ConfigSchema = z.object({
       pollMs: z.coerce.number().int().min(10).default(1_000),
     })
     .prefault({}),
+  worker: z
+    .object({
+      /** Jobs one worker runs at once; for `crucible start`, 0 runs no in-process workers. */
+      concurrency: z.coerce.number().int().min(0).max(256).default(2),
+      /** What this machine offers to jobs; unset: detected (all cores, total memory, GPUs by nvidia-smi). */
+      cpu: z.coerce.number().positive().optional(),
+      memoryMb: z.coerce.number().int().positive().optional(),
+      gpus: z.coerce.number().int().min(0).optional(),
+      /** Cancel or timeout: how long a handler may take to stop before it is killed. */
+      abortGraceMs: z.coerce.number().int().nonnegative().default(10_000),
+      /** SIGTERM: how long running handlers may take to checkpoint and stop before they are killed. */
+      shutdownGraceMs: z.coerce.number().int().nonnegative().default(30_000),
+      /** How often an idle worker asks the queue for work. */
+      pollMs: z.coerce.number().int().min(10).default(500),
+      /** Extra handlers, job type → module path (relative to the working directory): site-specific job types. */
+      handlers: z.record(z.string(), z.string()).default({}),
+    })
+    .prefault({}),
   log: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -108,6 +126,10 @@ export const ENV_VARS: Record<string, string[]> = {
   CRUCIBLE_QUEUE_LEASE_MS: ['queue', 'leaseMs'],
   CRUCIBLE_EVENTS_DRIVER: ['events', 'driver'],
   CRUCIBLE_EVENTS_URL: ['events', 'url'],
+  CRUCIBLE_WORKER_CONCURRENCY: ['worker', 'concurrency'],
+  CRUCIBLE_WORKER_CPU: ['worker', 'cpu'],
+  CRUCIBLE_WORKER_MEMORY_MB: ['worker', 'memoryMb'],
+  CRUCIBLE_WORKER_GPUS: ['worker', 'gpus'],
   CRUCIBLE_LOG_LEVEL: ['log', 'level'],
 };
 
