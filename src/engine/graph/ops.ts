@@ -4,7 +4,7 @@
  */
 import type { Graph } from './graph.js';
 import type { OpAttrs, OpName } from './op-table.js';
-import { type DType, type Dim, type Shape, ShapeError, isStatic, normAxis } from './shape.js';
+import { type DType, type Shape, ShapeError, isStatic, normAxis } from './shape.js';
 import { Tensor } from './tensor.js';
 
 export type Operand = Tensor | number;
@@ -148,5 +148,3 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, ignoreIndex
   const [loss, logProb] = logits.graph.apply('softmaxCrossEntropy', [logits, targets], { ignoreIndex });
   return { loss: loss!, logProb: logProb! };
 }
-
-export type { Dim };
