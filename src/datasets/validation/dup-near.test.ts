@@ -69,6 +69,16 @@ describe('NearDuplicateIndex', () => {
     expect(run()[50]).toBe(0);
   });
 
+  it('tells a streaming keep-first dedup which records repeat an earlier one', () => {
+    const rng = new Rng(4);
+    const a = normalizeText(paragraph(rng, 12));
+    const ix = index();
+    const first = ix.add(a);
+    const other = ix.add(normalizeText(paragraph(rng, 12)));
+    const copy = ix.add(a.replace(/^(\S+ \S+)/, '$1 inserted'));
+    expect([ix.repeatsEarlier(first), ix.repeatsEarlier(other), ix.repeatsEarlier(copy)]).toEqual([false, false, true]);
+  });
+
   it('ignores texts without words', () => {
     expect(index().add('!!! ...')).toBe(-1);
   });

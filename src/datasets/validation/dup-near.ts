@@ -107,6 +107,14 @@ export class NearDuplicateIndex {
     return this.sets.find(x);
   }
 
+  /**
+   * True when x, just added, joined a cluster that started earlier: what a streaming keep-first
+   * near-dedup (the transform step) drops. Asked later, it also covers records linked afterwards.
+   */
+  repeatsEarlier(x: number): boolean {
+    return this.sets.find(x) < x;
+  }
+
   /** Approximate bytes held by the index. */
   get bytes(): number {
     return this.store.bytes + this.tables.reduce((sum, t) => sum + t.bytes, 0) + this.sets.bytes;
