@@ -5,6 +5,7 @@ import { CliError, type GlobalOptions } from './client.js';
 import { registerConfig } from './commands/config.js';
 import { registerKeys } from './commands/keys.js';
 import { registerStart } from './commands/start.js';
+import { registerWorker } from './commands/worker.js';
 import { EXIT, exitCodeForKind } from './exit-codes.js';
 
 /** The `crucible` program; `run` parses argv and returns the exit code. */
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .exitOverride();
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerStart(program, globals);
+  registerWorker(program, globals);
   registerConfig(program, globals);
   registerKeys(program, globals);
   for (const command of program.commands) command.exitOverride();
