@@ -3,7 +3,10 @@ import { AuditLog, KeyService } from '../auth/index.js';
 import { createBlobStore, type BlobStore } from '../platform/blobs/index.js';
 import type { Config } from '../platform/config.js';
 import { openDatabase, type Database } from '../platform/db/index.js';
+import { createEventStore, type EventStore } from '../platform/events/index.js';
 import { createLogger, type Logger } from '../platform/logger.js';
+import { createQueue, type JobQueue } from '../platform/queue/index.js';
+import { JobService, JobTypeRegistry } from '../jobs/index.js';
 
 /** Everything the API, the CLI's in-process server and the workers share: ports, then services. */
 export interface AppContext {
@@ -11,8 +14,11 @@ export interface AppContext {
   logger: Logger;
   database: Database;
   blobs: BlobStore;
+  queue: JobQueue;
+  events: EventStore;
   keys: KeyService;
   audit: AuditLog;
+  jobs: JobService;
   /** What /readyz checks; each throws when its dependency is unreachable. */
   readiness: Record<string, () => Promise<void>>;
   close(): Promise<void>;
@@ -23,24 +29,35 @@ export async function createAppContext(config: Config, options: { logger?: Logge
   const logger = options.logger ?? createLogger(config);
   mkdirSync(config.home, { recursive: true });
   const database = await openDatabase(config, { logger });
-  let blobs: BlobStore;
-  try {
-    blobs = await createBlobStore(config);
-  } catch (err) {
-    await database.close();
-    throw err;
-  }
+  // Each adapter opened so far is closed again if a later one fails to open.
+  const opened: Array<{ close(): Promise<void> }> = [database];
+  const open = async <T extends { close(): Promise<void> }>(make: () => Promise<T>): Promise<T> => {
+    try {
+      const adapter = await make();
+      opened.unshift(adapter);
+      return adapter;
+    } catch (err) {
+      for (const adapter of opened) await adapter.close().catch(() => undefined);
+      throw err;
+    }
+  };
+  const blobs = await open(() => createBlobStore(config));
+  const queue = await open(() => createQueue(config.queue, { database }));
+  const events = await open(() => createEventStore(config, { database }));
   return {
     config,
     logger,
     database,
     blobs,
+    queue,
+    events,
     keys: new KeyService(database),
     audit: new AuditLog(database),
-    readiness: { db: () => database.ping(), blobs: () => blobs.ping() },
+    jobs: new JobService(queue, events, new JobTypeRegistry()),
+    readiness: { db: () => database.ping(), blobs: () => blobs.ping(), queue: () => queue.ping() },
     async close() {
-      await blobs.close();
-      await database.close();
+      // Newest first: the event store and the queue before the db they may use.
+      for (const adapter of opened) await adapter.close();
     },
   };
 }

@@ -15,7 +15,7 @@ describe('API platform endpoints', () => {
     const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json().status).toBe('ready');
-    expect(Object.keys(ready.json().checks).sort()).toEqual(['blobs', 'db']);
+    expect(Object.keys(ready.json().checks).sort()).toEqual(['blobs', 'db', 'queue']);
   });
 
   it('reports 503 from /readyz when a dependency fails', async () => {
