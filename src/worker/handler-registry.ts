@@ -12,6 +12,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
  */
 export const BUILTIN_HANDLERS: Readonly<Record<string, string>> = {
   command: path.join(HERE, 'handlers/command.ts'),
+  noop: path.join(HERE, 'handlers/noop.ts'),
 };
 
 /**
