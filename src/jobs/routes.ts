@@ -31,11 +31,11 @@ const EventsQuery = z.object({
   kinds: z.string().optional(),
 });
 
-function listOf<T extends string>(value: string | undefined, allowed: readonly T[], what: string, code: string): T[] | undefined {
+function listOf<T extends string>(value: string | undefined, allowed: readonly T[], what: 'state' | 'kind', code: string): T[] | undefined {
   if (!value) return undefined;
   const items = value.split(',').map((item) => item.trim()).filter(Boolean);
   const unknown = items.find((item) => !(allowed as readonly string[]).includes(item));
-  if (unknown !== undefined) throw new ValidationError(code, `Unknown ${what} "${unknown}": use one of ${allowed.join(', ')}.`, { [what]: unknown });
+  if (unknown !== undefined) throw new ValidationError(code, `Unknown job ${what === 'state' ? 'state' : 'event kind'} "${unknown}": use one of ${allowed.join(', ')}.`, { [what]: unknown });
   return items as T[];
 }
 
