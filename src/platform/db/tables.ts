@@ -90,6 +90,45 @@ export interface JobEventsTable {
   data: string;
 }
 
+/** A dataset: a name whose versions hold the data (src/datasets). */
+export interface DatasetsTable {
+  id: string;
+  name: string;
+  created_at: string;
+  created_by: string | null;
+}
+
+/** One immutable, content-addressed version of a dataset: its blobs, its profile and its findings. */
+export interface DatasetVersionsTable {
+  id: string;
+  dataset_id: string;
+  /** 1, 2, 3 … per dataset. */
+  version: number;
+  /** sha256 of the source bytes and the ingest options; unique per dataset. */
+  content_key: string;
+  /** jsonl | csv | tsv | parquet | text | zip */
+  format: string;
+  text_field: string;
+  source_name: string | null;
+  source_sha256: string;
+  source_size: number;
+  parquet_sha256: string;
+  parquet_size: number;
+  records: number;
+  skipped_lines: number;
+  /** JSON text: the ingest options. */
+  options: string;
+  /** JSON text. */
+  profile: string;
+  /** JSON text: the validation findings. */
+  findings: string;
+  parent_version_id: string | null;
+  /** JSON text: the transform recipe that derived this version. */
+  recipe: string | null;
+  created_at: string;
+  created_by: string | null;
+}
+
 /** Every table, by name: the type parameter of `Kysely<Tables>`. Later migrations extend this. */
 export interface Tables {
   api_keys: ApiKeysTable;
@@ -97,4 +136,6 @@ export interface Tables {
   jobs: JobsTable;
   job_event_heads: JobEventHeadsTable;
   job_events: JobEventsTable;
+  datasets: DatasetsTable;
+  dataset_versions: DatasetVersionsTable;
 }

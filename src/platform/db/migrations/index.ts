@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as jobs from './0002-jobs.js';
 import * as jobEvents from './0003-job-events.js';
+import * as datasets from './0004-datasets.js';
 
 /**
  * Every migration, in order. One set serves SQLite and PostgreSQL, so they use only what both
@@ -21,4 +22,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-jobs': jobs,
   '0003-job-events': jobEvents,
+  '0004-datasets': datasets,
 };
