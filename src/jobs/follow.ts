@@ -21,8 +21,11 @@ export async function* follow(options: {
   afterSeq: number;
   signal: AbortSignal;
   checkMs: number;
+  /** Defaults to MISSING_FINAL_EVENT_GRACE_MS. */
+  graceMs?: number;
 }): AsyncGenerator<JobEvent> {
   const { queue, events, jobId, signal, checkMs } = options;
+  const graceMs = options.graceMs ?? MISSING_FINAL_EVENT_GRACE_MS;
   const inner = new AbortController();
   const onAbort = () => inner.abort();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -32,7 +35,7 @@ export async function* follow(options: {
   const isComplete = async (requireGrace: boolean): Promise<boolean> => {
     const job = await queue.get(jobId);
     if (!TERMINAL_STATES.includes(job.state)) return false;
-    if (requireGrace && job.finishedAt && Date.now() - Date.parse(job.finishedAt) < MISSING_FINAL_EVENT_GRACE_MS) return false;
+    if (requireGrace && job.finishedAt && Date.now() - Date.parse(job.finishedAt) < graceMs) return false;
     return (await events.list(jobId, { afterSeq: last, limit: 1 })).length === 0;
   };
 

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEventInput } from '../../src/platform/events/index.js';
-import { describeWithPostgres } from '../support/team-services.js';
+import { describeWithPostgres, describeWithRedis, testRedisUrl } from '../support/team-services.js';
 import { bearer, createTestApp, type TestApp } from '../support/test-app.js';
 
 interface SseMessage {
@@ -57,7 +59,7 @@ const log = (message: string): JobEventInput => ({ kind: 'log', level: 'info', m
 const FREE = { cpu: 64, memoryMb: 1_000_000, gpus: 8 };
 
 /** The jobs API on a real app, on each database adapter. No worker runs here: tests play its part through the queue and event ports. */
-function describeJobsApi(dialect: 'sqlite' | 'postgres') {
+function describeJobsApi(dialect: 'sqlite' | 'postgres', config?: Record<string, unknown>) {
   let t: TestApp;
   let editorKey: string;
   let viewerKey: string;
@@ -79,7 +81,7 @@ function describeJobsApi(dialect: 'sqlite' | 'postgres') {
   }
 
   beforeAll(async () => {
-    t = await createTestApp({ dialect });
+    t = await createTestApp({ dialect, ...(config ? { config } : {}) });
     const make = async (name: string, role: string) => {
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/keys', headers: bearer(t.adminKey), payload: { name, role } });
       expect(res.statusCode).toBe(201);
@@ -284,3 +286,13 @@ function describeJobsApi(dialect: 'sqlite' | 'postgres') {
 
 describe('jobs API on SQLite', () => describeJobsApi('sqlite'));
 describeWithPostgres('jobs API on PostgreSQL', () => describeJobsApi('postgres'));
+describeWithRedis('jobs API with event streams in Redis (team mode)', () => {
+  const name = `test-${randomUUID()}`;
+  afterAll(async () => {
+    const redis = new Redis(testRedisUrl!);
+    const keys = await redis.keys(`${name}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+  describeJobsApi('sqlite', { events: { driver: 'redis', url: testRedisUrl }, queue: { name } });
+});
