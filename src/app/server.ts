@@ -4,6 +4,7 @@ import { buildApi } from '../api/app.js';
 import { ADMIN_KEY_FILE, bootstrapAdminKey } from '../auth/index.js';
 import type { Config } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
+import { startWorkerPool, type Worker } from '../worker/index.js';
 import { createAppContext, type AppContext } from './context.js';
 
 export interface RunningServer {
@@ -13,6 +14,8 @@ export interface RunningServer {
   /** Set on the first start of an empty installation: print it once. */
   initialAdminKey: string | null;
   adminKeyFile: string;
+  /** The in-process worker pool (`worker.concurrency` jobs at once); null when that is 0. */
+  workers: Worker | null;
   /** Graceful: stop accepting, let in-flight requests finish (bounded by shutdownGraceMs), close db and blobs. */
   stop(): Promise<void>;
 }
@@ -26,6 +29,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     app = await buildApi(ctx);
     const address = await app.listen({ host: config.server.host, port: config.server.port });
     const url = address.replace('[::1]', 'localhost');
+    const workers = await startWorkerPool({ config, logger: ctx.logger, queue: ctx.queue, events: ctx.events });
     let stopping: Promise<void> | undefined;
     const running: RunningServer = {
       ctx,
@@ -33,8 +37,13 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       url,
       initialAdminKey,
       adminKeyFile: path.join(config.home, ADMIN_KEY_FILE),
+      workers,
       stop() {
-        stopping ??= closeGracefully(app!, ctx, config.server.shutdownGraceMs);
+        // Workers first (no new jobs; running ones checkpoint within worker.shutdownGraceMs) while the
+        // API still answers; then requests drain and the db closes.
+        stopping ??= (workers ? workers.stop(config.worker.shutdownGraceMs) : Promise.resolve()).then(() =>
+          closeGracefully(app!, ctx, config.server.shutdownGraceMs),
+        );
         return stopping;
       },
     };
