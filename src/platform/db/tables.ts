@@ -94,6 +94,8 @@ export interface JobEventsTable {
 export interface DatasetsTable {
   id: string;
   name: string;
+  /** The highest version number ever given (numbers are never reused). */
+  last_version: number;
   created_at: string;
   created_by: string | null;
 }

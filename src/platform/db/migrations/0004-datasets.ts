@@ -11,6 +11,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('datasets')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull().unique())
+    // The highest version number ever given: numbers are never reused, even after a deletion.
+    .addColumn('last_version', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('created_by', 'text')
     .execute();

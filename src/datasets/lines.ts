@@ -1,0 +1,49 @@
+/**
+ * Streaming line reader: yields batches of decoded lines with the 1-based number of the first, so
+ * the per-line cost is a string split, not a promise. A '\n' byte never occurs inside a multi-byte
+ * UTF-8 character, so cutting the bytes at the last '\n' of a chunk is safe.
+ */
+import { createReadStream } from 'node:fs';
+import { ValidationError } from '../platform/errors.js';
+
+export interface LineBatch {
+  /** 1-based line number of lines[0]. */
+  firstLine: number;
+  lines: string[];
+  /** Bytes of the file consumed so far (for progress). */
+  bytesRead: number;
+}
+
+/** DuckDB's read_json is given the same bound (maximum_object_size in convert.ts). */
+const MAX_LINE_BYTES = 32 * 1024 * 1024;
+
+/** Lines of a UTF-8 text file, without their '\n' (and '\r'). A line longer than 32 MB is refused. */
+export async function* readLineBatches(file: string, options: { signal?: AbortSignal; label?: string } = {}): AsyncGenerator<LineBatch> {
+  let carry: Buffer = Buffer.alloc(0);
+  let line = 1;
+  let bytesRead = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    options.signal?.throwIfAborted();
+    bytesRead += chunk.length;
+    const cut = chunk.lastIndexOf(10);
+    if (cut < 0) {
+      carry = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+      if (carry.length > MAX_LINE_BYTES) throw lineTooLong(options.label ?? file, line);
+      continue;
+    }
+    const head = carry.length === 0 ? chunk.subarray(0, cut) : Buffer.concat([carry, chunk.subarray(0, cut)]);
+    carry = Buffer.from(chunk.subarray(cut + 1));
+    const lines = head.toString('utf8').split('\n');
+    for (let i = 0; i < lines.length; i++) if (lines[i]!.endsWith('\r')) lines[i] = lines[i]!.slice(0, -1);
+    yield { firstLine: line, lines, bytesRead };
+    line += lines.length;
+  }
+  if (carry.length > 0) {
+    const last = carry.toString('utf8');
+    yield { firstLine: line, lines: [last.endsWith('\r') ? last.slice(0, -1) : last], bytesRead };
+  }
+}
+
+function lineTooLong(label: string, line: number): ValidationError {
+  return new ValidationError('dataset_line_too_long', `Line ${line.toLocaleString('en-US')} of ${label} is longer than 32 MB. Is this really a line-oriented file? Check --format.`, { line });
+}
