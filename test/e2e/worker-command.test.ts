@@ -31,6 +31,19 @@ describe('command jobs', () => {
     expect(events).toContainEqual({ kind: 'log', level: 'info', message: h.home, stream: 'stdout' });
   });
 
+  it("keeps Crucible's own settings (database URL, S3 secret) out of the command's environment", async () => {
+    process.env.CRUCIBLE_S3_SECRET_ACCESS_KEY = 'do-not-leak';
+    try {
+      const script = 'console.log(JSON.stringify([process.env.CRUCIBLE_S3_SECRET_ACCESS_KEY ?? null, process.env.CRUCIBLE_JOB_ID, !!process.env.PATH]))';
+      const job = await h.queue.enqueue({ type: 'command', payload: { command: node(script) } });
+      expect((await h.waitFor(job.id, ['succeeded', 'failed'])).state).toBe('succeeded');
+      await expect.poll(async () => (await h.eventsOf(job.id)).at(-1)).toMatchObject({ state: 'succeeded' });
+      expect(await h.eventsOf(job.id)).toContainEqual({ kind: 'log', level: 'info', message: JSON.stringify([null, job.id, true]), stream: 'stdout' });
+    } finally {
+      delete process.env.CRUCIBLE_S3_SECRET_ACCESS_KEY;
+    }
+  });
+
   it('fails on a non-zero exit with the code and the last stderr lines', async () => {
     const job = await h.queue.enqueue({ type: 'command', payload: { command: node("console.error('disk full'); process.exit(4)") }, maxAttempts: 1 });
     const done = await h.waitFor(job.id, ['succeeded', 'failed']);

@@ -1,23 +1,18 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { z } from 'zod';
+// The module itself, not the jobs index: every handler process loads this, and the index brings the
+// whole jobs domain (routes, auth) along.
+import { CommandPayloadSchema, type CommandPayload } from '../../jobs/job-types.js';
 import { defineHandler, type HandlerContext } from '../handler.js';
 import { parseMetricLine } from './metric-line.js';
-
-/** `{command: [argv...], env?, cwd?}` (INTERFACES.md). Admin only: the job type registry says so at submit. */
-export const CommandPayloadSchema = z.object({
-  command: z.array(z.string()).min(1, 'give the program and its arguments, e.g. ["python", "train.py"]'),
-  env: z.record(z.string(), z.string()).default({}),
-  cwd: z.string().optional(),
-});
-export type CommandPayload = z.output<typeof CommandPayloadSchema>;
 
 /** After the abort, the command gets this long between SIGTERM and SIGKILL. */
 const TERM_GRACE_MS = 5_000;
 const STDERR_TAIL_LINES = 10;
 
 /**
- * Runs a user's command without a shell. Each stdout/stderr line becomes a log event; a line
+ * `command` (admin only: the job type registry checks the role at submit). Runs a user's command
+ * without a shell. Each stdout/stderr line becomes a log event; a line
  * `CRUCIBLE_METRIC {"name":..,"value":..,"step":..}` becomes a metric point instead. A non-zero exit
  * fails the job with the code and the last stderr lines.
  */
@@ -32,7 +27,7 @@ export function runCommand(ctx: HandlerContext<CommandPayload>): Promise<{ exitC
   return new Promise((resolve, reject) => {
     const child = spawn(command[0]!, command.slice(1), {
       cwd: cwd ?? ctx.workDir,
-      env: { ...process.env, ...env, CRUCIBLE_JOB_ID: ctx.jobId, CRUCIBLE_ATTEMPT: String(ctx.attempt), CRUCIBLE_WORK_DIR: ctx.workDir },
+      env: { ...commandEnv(process.env), ...env, CRUCIBLE_JOB_ID: ctx.jobId, CRUCIBLE_ATTEMPT: String(ctx.attempt), CRUCIBLE_WORK_DIR: ctx.workDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const stderrTail: string[] = [];
@@ -70,4 +65,12 @@ export function runCommand(ctx: HandlerContext<CommandPayload>): Promise<{ exitC
       reject(Object.assign(new Error(`${command[0]} ${how}${tail}`), { code: 'command_failed', exitCode: code }));
     });
   });
+}
+
+/**
+ * The worker's environment minus Crucible's own settings: a user's command gets PATH, HOME, CUDA_*
+ * and the like, never the platform's database URL or S3 secret.
+ */
+export function commandEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('CRUCIBLE_')));
 }
