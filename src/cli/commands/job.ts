@@ -71,10 +71,12 @@ async function readEventStream(body: ReadableStream<Uint8Array>, onEvent: (id: s
 }
 
 /**
- * Follows a job's events over SSE until the job ends. A dropped connection (server restarted, network)
- * is retried with backoff, resuming with Last-Event-ID, so nothing is printed twice or skipped.
+ * Follows a job's events over SSE until the job ends, printing each (one JSON line each with --json),
+ * and returns the finished job. A dropped connection (server restarted, network) is retried with
+ * backoff, resuming with Last-Event-ID, so nothing is printed twice or skipped. For `--wait` flags.
+ * @example const job = await followJob(globals(), id); // then exit by job.state
  */
-async function follow(options: GlobalOptions, id: string, afterSeq: number): Promise<JobView> {
+export async function followJob(options: GlobalOptions, id: string, afterSeq = 0): Promise<JobView> {
   const { client, url, key } = clientOf(options);
   let last = afterSeq;
   let unreachableSince: number | undefined;
@@ -204,7 +206,7 @@ export function registerJob(program: Command, globals: () => GlobalOptions): voi
       const after = options.after === undefined ? 0 : Number(options.after);
       if (!Number.isInteger(after) || after < 0) throw new CliError('--after must be a whole number (a sequence number).', EXIT.usage, 'usage');
       if (options.follow) {
-        outcome(await follow(globals(), id, after));
+        outcome(await followJob(globals(), id, after));
         return;
       }
       const { client } = clientOf(globals());
