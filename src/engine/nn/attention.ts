@@ -1,3 +1,4 @@
+import type { Graph } from '../graph/graph.js';
 import * as g from '../graph/ops.js';
 import { ShapeError, fmtShape } from '../graph/shape.js';
 import type { Tensor } from '../graph/tensor.js';
@@ -35,9 +36,17 @@ export function causalAttentionReference(q: Tensor, k: Tensor, v: Tensor): Tenso
   return g.reshape(g.matmul(probs, v), [B!, NH!, Tn, HS!]); // [B, NH, T, HS]
 }
 
-/** [T, T] additive mask: 0 on and below the diagonal, a large negative number above it. */
+const masks = new WeakMap<Graph, Map<string, Tensor>>();
+
+/** [T, T] additive mask: 0 on and below the diagonal, a large negative number above it; one per graph. */
 function causalMask(like: Tensor, T: number): Tensor {
-  const m = new Array<number>(T * T);
-  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) m[i * T + j] = j <= i ? 0 : -1e9;
-  return like.graph.constant(m, [T, T], like.dtype);
+  const cache = masks.get(like.graph) ?? masks.set(like.graph, new Map()).get(like.graph)!;
+  const key = `${T}:${like.dtype}`;
+  let mask = cache.get(key);
+  if (!mask) {
+    const m = new Array<number>(T * T);
+    for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) m[i * T + j] = j <= i ? 0 : -1e9;
+    cache.set(key, (mask = like.graph.constant(m, [T, T], like.dtype)));
+  }
+  return mask;
 }
