@@ -155,12 +155,12 @@ export function registerJobRoutes(app: FastifyInstance, jobs: JobService, option
       const afterSeq = lastEventIdOf(request) ?? after ?? (cursor === undefined ? 0 : Number(cursor));
       const kindList = listOf<JobEventKind>(kinds, JOB_EVENT_KINDS, 'kind', 'job_event_filter_invalid');
       if (!wantsEventStream(request)) {
-        const page = await jobs.eventHistory(actor, id, { afterSeq, limit, ...(kindList ? { kinds: kindList } : {}) });
+        const page = await jobs.events(actor, id, { afterSeq, limit, ...(kindList ? { kinds: kindList } : {}) });
         return { items: page.items.map(jobEventView), next_cursor: page.next_cursor };
       }
       const abort = new AbortController();
       // Refusals (unknown job, no rights) are answered as JSON, before the stream starts.
-      const events = await jobs.follow(actor, id, afterSeq, abort.signal);
+      const events = await jobs.subscribe(actor, id, afterSeq, abort.signal);
       streams.add(abort);
       try {
         await sendEventStream(request, reply, { events: mapEvents(events, kindList), abort, heartbeatMs });

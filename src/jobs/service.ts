@@ -38,7 +38,7 @@ export class JobService {
 
   constructor(
     private readonly queue: JobQueue,
-    private readonly events: EventStore,
+    private readonly eventStore: EventStore,
     readonly types: JobTypeRegistry,
     options: JobServiceOptions = {},
   ) {
@@ -67,8 +67,8 @@ export class JobService {
       ...(spec.idempotencyKey === undefined ? {} : { idempotencyKey: spec.idempotencyKey }),
     });
     // A repeated idempotency key returns the first job, whose stream already begins with `queued`.
-    const isNew = spec.idempotencyKey === undefined || (await this.events.list(job.id, { limit: 1 })).length === 0;
-    if (isNew) await this.events.append(job.id, [{ kind: 'state', state: 'queued', attempt: 1 }]);
+    const isNew = spec.idempotencyKey === undefined || (await this.eventStore.list(job.id, { limit: 1 })).length === 0;
+    if (isNew) await this.eventStore.append(job.id, [{ kind: 'state', state: 'queued', attempt: 1 }]);
     return job;
   }
 
@@ -93,9 +93,9 @@ export class JobService {
     if (TERMINAL_STATES.includes(before.state)) return before;
     const job = await this.queue.cancel(jobId);
     if (job.state === 'cancelled') {
-      await this.events.append(jobId, [{ kind: 'state', state: 'cancelled' }]);
+      await this.eventStore.append(jobId, [{ kind: 'state', state: 'cancelled' }]);
     } else if (job.cancelRequested && !before.cancelRequested) {
-      await this.events.append(jobId, [
+      await this.eventStore.append(jobId, [
         { kind: 'log', level: 'info', message: `Cancellation requested by ${actor.name}; the worker stops the job at its next heartbeat.` },
       ]);
     }
@@ -109,16 +109,16 @@ export class JobService {
     const definition = this.types.get(before.type);
     if (definition) requireRole(actor, definition.role, `Retrying ${before.type} jobs`);
     const job = await this.queue.retry(jobId);
-    await this.events.append(jobId, [{ kind: 'state', state: 'queued', attempt: job.failedAttempts + 1 }]);
+    await this.eventStore.append(jobId, [{ kind: 'state', state: 'queued', attempt: job.failedAttempts + 1 }]);
     return job;
   }
 
   /** The job's events after `afterSeq`, oldest first; `next_cursor` is the last seq when more may follow. */
-  async eventHistory(actor: Actor, jobId: string, query: JobEventsQuery = {}): Promise<Page<JobEvent>> {
+  async events(actor: Actor, jobId: string, query: JobEventsQuery = {}): Promise<Page<JobEvent>> {
     requireRole(actor, 'viewer', 'Reading job events');
     await this.queue.get(jobId);
     const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_EVENTS_PAGE), 1_000);
-    const items = await this.events.list(jobId, { afterSeq: query.afterSeq ?? 0, limit, ...(query.kinds ? { kinds: query.kinds } : {}) });
+    const items = await this.eventStore.list(jobId, { afterSeq: query.afterSeq ?? 0, limit, ...(query.kinds ? { kinds: query.kinds } : {}) });
     const last = items[items.length - 1];
     return { items, next_cursor: items.length === limit && last ? String(last.seq) : null };
   }
@@ -127,9 +127,9 @@ export class JobService {
    * The job's events after `afterSeq`, then live ones, each once and in order, until the job has
    * finished and its last event was delivered, or `signal` aborts. NotFoundError when no such job.
    */
-  async follow(actor: Actor, jobId: string, afterSeq: number, signal: AbortSignal): Promise<AsyncIterable<JobEvent>> {
+  async subscribe(actor: Actor, jobId: string, afterSeq: number, signal: AbortSignal): Promise<AsyncIterable<JobEvent>> {
     requireRole(actor, 'viewer', 'Reading job events');
     await this.queue.get(jobId);
-    return follow({ queue: this.queue, events: this.events, jobId, afterSeq, signal, checkMs: this.followCheckMs });
+    return follow({ queue: this.queue, events: this.eventStore, jobId, afterSeq, signal, checkMs: this.followCheckMs });
   }
 }
