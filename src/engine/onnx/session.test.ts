@@ -60,8 +60,9 @@ describe('emit + Session', () => {
     expect(res.y!.data[0]).toBeCloseTo(3.2, 5);
   });
 
-  it('names the missing feed', async () => {
+  it('names a missing or mistyped feed', async () => {
     const s = await Session.create(linear(), { threads: 1 });
     await expect(s.run({ x: new Float32Array(6) })).rejects.toThrow("run: missing feed 'w' [3,4]:float32");
+    await expect(s.run({ x: new Float64Array(6), w: new Float32Array(12) })).rejects.toThrow('run: a float32 input needs a Float32Array, got Float64Array');
   });
 });

@@ -86,8 +86,8 @@ export class Session {
     for (const i of this.model.inputs) {
       const f = feeds[i.name];
       if (f === undefined) throw new Error(`run: missing feed '${i.name}' ${fmtShape(i.shape)}:${i.dtype}`);
-      if (f instanceof ort.Tensor) wrapped[i.name] = f;
-      else if (isStatic(i.shape)) wrapped[i.name] = new ort.Tensor(ORT_TYPE[i.dtype], f as never, i.shape);
+      if (!ArrayBuffer.isView(f)) wrapped[i.name] = f;
+      else if (isStatic(i.shape)) wrapped[i.name] = ortTensor(i.dtype, f, i.shape);
       else throw new Error(`run: feed '${i.name}' ${fmtShape(i.shape)} has named dims; pass an ort.Tensor`);
     }
     return fetches ? this.ort.run(wrapped, fetches) : this.ort.run(wrapped);
@@ -97,6 +97,13 @@ export class Session {
 /** Drops every cached session (tests; freeing memory). */
 export function clearSessionCache(): void {
   cache.clear();
+}
+
+/** Wraps host data as an ort.Tensor, checking that the array matches the dtype. */
+function ortTensor(dtype: DType, data: TensorData, dims: readonly number[]): ort.Tensor {
+  const ok = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, bool: Uint8Array }[dtype];
+  if (!(data instanceof ok)) throw new Error(`run: a ${dtype} input needs a ${ok.name}, got ${data.constructor.name}`);
+  return new ort.Tensor(ORT_TYPE[dtype], data, dims);
 }
 
 function alloc(dtype: DType, n: number): TensorData {
