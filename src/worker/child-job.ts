@@ -30,6 +30,8 @@ export interface ChildJobOptions {
   workDir: string;
   /** The V8 heap limit of the child (--max-old-space-size); 0: Node's default. */
   memoryMb: number;
+  /** Added to the worker's environment (e.g. CUDA_VISIBLE_DEVICES for the GPUs given to this job). */
+  env?: Record<string, string>;
   onEvent(event: JobEventInput): void;
 }
 
@@ -49,6 +51,7 @@ export class ChildJob {
       execArgv: ['--import', TSX, ...memoryFlag],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,
+      env: { ...process.env, ...options.env },
     });
     this.outcome = this.watch();
     this.send({

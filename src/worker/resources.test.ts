@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectResources, parseGpuCsv } from './resources.js';
+import { detectResources, gpuSlots, parseGpuCsv } from './resources.js';
 
 describe('resources', () => {
   it('counts the GPUs nvidia-smi lists', () => {
@@ -16,5 +16,13 @@ describe('resources', () => {
     expect(detected.cpu).toBeGreaterThanOrEqual(1);
     expect(detected.memoryMb).toBeGreaterThan(100);
     expect(await detectResources({ cpu: 0.5, memoryMb: 512, gpus: 2 })).toEqual({ cpu: 0.5, memoryMb: 512, gpus: 2 });
+  });
+});
+
+describe('gpuSlots', () => {
+  it('numbers the GPUs, or takes the ids the worker was given', () => {
+    expect(gpuSlots(2, undefined)).toEqual(['0', '1']);
+    expect(gpuSlots(2, '3, 5')).toEqual(['3', '5']);
+    expect(gpuSlots(0, '3')).toEqual([]);
   });
 });

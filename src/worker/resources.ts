@@ -32,3 +32,12 @@ export async function detectResources(overrides: Partial<Resources> = {}): Promi
     gpus: overrides.gpus ?? (await detectGpus()),
   };
 }
+
+/**
+ * The GPU ids a worker hands out, one job per GPU: the entries of CUDA_VISIBLE_DEVICES when the
+ * worker itself was given a subset, else 0..count-1.
+ */
+export function gpuSlots(count: number, visibleDevices: string | undefined): string[] {
+  const visible = (visibleDevices ?? '').split(',').map((id) => id.trim()).filter((id) => id !== '');
+  return Array.from({ length: count }, (_, i) => visible[i] ?? String(i));
+}

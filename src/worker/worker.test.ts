@@ -30,3 +30,30 @@ describe('Worker', () => {
     expect(done.error!.message).toContain('text');
   });
 });
+
+describe('Worker with GPUs', () => {
+  let h: WorkerHarness;
+  beforeAll(async () => {
+    h = await createWorkerHarness({ resources: { cpu: 4, memoryMb: 4_096, gpus: 2 }, concurrency: 3 });
+  });
+  afterAll(() => h.close());
+
+  it('gives each job its own GPUs through CUDA_VISIBLE_DEVICES, and none to a job that asked for none', async () => {
+    const script = "console.log('gpus=' + process.env.CUDA_VISIBLE_DEVICES); setTimeout(() => {}, 1500)";
+    const command = { command: [process.execPath, '-e', script] };
+    const jobs = [
+      await h.queue.enqueue({ type: 'command', payload: command, resources: { gpus: 1 } }),
+      await h.queue.enqueue({ type: 'command', payload: command, resources: { gpus: 1 } }),
+      await h.queue.enqueue({ type: 'command', payload: command, resources: { gpus: 0 } }),
+    ];
+    const seen: string[] = [];
+    for (const job of jobs) {
+      expect((await h.waitFor(job.id, ['succeeded', 'failed'])).state).toBe('succeeded');
+      await expect.poll(async () => (await h.eventsOf(job.id)).at(-1)).toMatchObject({ state: 'succeeded' });
+      const line = (await h.eventsOf(job.id)).find((e) => e.kind === 'log' && e.message.startsWith('gpus='));
+      seen.push(line?.kind === 'log' ? line.message : 'none');
+    }
+    expect(seen.slice(0, 2).sort()).toEqual(['gpus=0', 'gpus=1']);
+    expect(seen[2]).toBe('gpus=');
+  });
+});

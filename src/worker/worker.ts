@@ -10,6 +10,7 @@ import { EventBuffer } from './event-buffer.js';
 import type { JobEventInput, JobEventSink } from './events.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import type { AbortCode } from './messages.js';
+import { gpuSlots } from './resources.js';
 
 export interface WorkerOptions {
   queue: JobQueue;
@@ -60,9 +61,12 @@ export class Worker {
   private stopping: Promise<void> | undefined;
   private loopDone: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** GPU ids not given to a running job: each job gets its own (CUDA_VISIBLE_DEVICES). */
+  private readonly freeGpus: string[];
 
   constructor(private readonly options: WorkerOptions) {
     this.id = options.id ?? `${os.hostname()}-${process.pid}-${newId().slice(-6)}`;
+    this.freeGpus = gpuSlots(options.resources.gpus, process.env.CUDA_VISIBLE_DEVICES);
   }
 
   info(): WorkerInfo {
@@ -123,7 +127,14 @@ export class Worker {
         break;
       }
       if (leased) {
-        this.begin(leased);
+        try {
+          this.begin(leased);
+        } catch (err) {
+          // fork itself threw (EAGAIN, EMFILE): the attempt fails, the worker goes on.
+          this.options.logger.error({ err, jobId: leased.job.id }, 'could not start the job');
+          const error = { message: `could not start the handler process: ${(err as Error).message}`, code: 'job_crashed' };
+          await this.options.queue.fail(leased.job.id, leased.leaseToken, error).catch(() => undefined);
+        }
         continue;
       }
       await new Promise<void>((resolve) => {
@@ -142,17 +153,9 @@ export class Worker {
     const { queue, logger } = this.options;
     const log = logger.child({ jobId: job.id, type: job.type, attempt });
     const events = new EventBuffer(this.options.events, job.id, log);
+    const gpus = this.freeGpus.splice(0, job.resources.gpus);
+    const child = this.startChild(leased, gpus, events);
     events.push({ kind: 'state', state: 'running', attempt });
-    const child = new ChildJob({
-      modulePath: this.options.handlers.get(job.type)!,
-      jobId: job.id,
-      jobType: job.type,
-      payload: job.payload,
-      attempt,
-      workDir: path.join(this.options.workRoot, job.id),
-      memoryMb: job.resources.memoryMb,
-      onEvent: (event) => events.push(event),
-    });
     log.info({ pid: child.pid }, 'job started');
 
     let abortCode: AbortCode | undefined;
@@ -198,10 +201,32 @@ export class Worker {
       .catch((err: unknown) => log.error({ err }, 'could not report the job; its lease will lapse and it will run again'))
       .finally(async () => {
         await events.flush();
+        this.freeGpus.push(...gpus);
         this.active.delete(job.id);
         this.wake?.();
       });
     this.active.set(job.id, { leased, child, abort, done });
+  }
+
+  private startChild(leased: LeasedJob, gpus: string[], events: EventBuffer): ChildJob {
+    const { job, attempt } = leased;
+    try {
+      return new ChildJob({
+        modulePath: this.options.handlers.get(job.type)!,
+        jobId: job.id,
+        jobType: job.type,
+        payload: job.payload,
+        attempt,
+        workDir: path.join(this.options.workRoot, job.id),
+        memoryMb: job.resources.memoryMb,
+        // No GPUs: an empty list hides them all, so a job that asked for none cannot take one.
+        env: { CUDA_VISIBLE_DEVICES: gpus.join(',') },
+        onEvent: (event) => events.push(event),
+      });
+    } catch (err) {
+      this.freeGpus.push(...gpus);
+      throw err;
+    }
   }
 
   private async report(leased: LeasedJob, outcome: ChildOutcome, abortCode: AbortCode | undefined, events: EventBuffer, log: Logger): Promise<void> {
