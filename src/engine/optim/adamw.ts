@@ -48,14 +48,16 @@ export function adamwUpdate(
   decay: Tensor | number = 1,
 ): AdamWState {
   const { beta1: b1, beta2: b2, eps, weightDecay: wd } = opts;
-  const gs = hyper.gradScale ? g.mul(grad, hyper.gradScale) : grad;
-  const m = g.add(g.mul(s.m, b1), g.mul(gs, 1 - b1)); // first moment
-  const v = g.add(g.mul(s.v, b2), g.mul(g.mul(gs, gs), 1 - b2)); // second moment
+  // Scalars are combined first, so each [N]-sized op below is one pass over memory.
+  const c = hyper.gradScale;
+  const m = g.add(g.mul(s.m, b1), g.mul(grad, c ? g.mul(c, 1 - b1) : 1 - b1)); // first moment
+  const v = g.add(g.mul(s.v, b2), g.mul(g.mul(grad, grad), c ? g.mul(g.mul(c, c), 1 - b2) : 1 - b2)); // second moment
   // Bias corrections 1 − βᵗ as scalars: βᵗ = exp(t·ln β).
   const bc1 = g.sub(1, g.exp(g.mul(hyper.step, Math.log(b1))));
   const bc2 = g.sub(1, g.exp(g.mul(hyper.step, Math.log(b2))));
   const denom = g.add(g.sqrt(g.div(v, bc2)), eps);
   const update = g.div(g.mul(m, g.div(hyper.lr, bc1)), denom);
-  const decayed = wd === 0 || decay === 0 ? s.param : g.sub(s.param, g.mul(s.param, g.mul(hyper.lr, typeof decay === 'number' ? wd : g.mul(decay, wd))));
+  const lrWd = g.mul(hyper.lr, wd); // scalar
+  const decayed = wd === 0 || decay === 0 ? s.param : g.sub(s.param, g.mul(s.param, typeof decay === 'number' ? lrWd : g.mul(decay, lrWd)));
   return { param: g.sub(decayed, update), m, v };
 }
