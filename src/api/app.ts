@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from '../app/context.js';
 import { registerAuthRoutes } from '../auth/index.js';
+import { registerDatasetRoutes } from '../datasets/index.js';
 import { registerJobRoutes } from '../jobs/index.js';
 import { newId } from '../platform/ids.js';
 import { registerUploadRoutes, UploadService } from '../uploads/index.js';
@@ -56,6 +57,7 @@ export async function buildApi(ctx: AppContext): Promise<FastifyInstance> {
   registerAuthRoutes(app, { keys: ctx.keys, audit: ctx.audit });
   registerUploadRoutes(app, new UploadService(ctx.blobs, server.uploadLimitBytes));
   registerJobRoutes(app, ctx.jobs);
+  registerDatasetRoutes(app, ctx.datasets);
   await app.ready();
   return app;
 }

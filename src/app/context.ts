@@ -7,6 +7,8 @@ import { createEventStore, type EventStore } from '../platform/events/index.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { createQueue, type JobQueue } from '../platform/queue/index.js';
 import { JobService, JobTypeRegistry } from '../jobs/index.js';
+import { DATASET_INGEST, DatasetService, DatasetStore, IngestJobPayloadSchema, ParquetCache } from '../datasets/index.js';
+import { homePath } from '../platform/config.js';
 
 /** Everything the API, the CLI's in-process server and the workers share: ports, then services. */
 export interface AppContext {
@@ -19,6 +21,7 @@ export interface AppContext {
   keys: KeyService;
   audit: AuditLog;
   jobs: JobService;
+  datasets: DatasetService;
   /** What /readyz checks; each throws when its dependency is unreachable. */
   readiness: Record<string, () => Promise<void>>;
   close(): Promise<void>;
@@ -44,6 +47,8 @@ export async function createAppContext(config: Config, options: { logger?: Logge
   const blobs = await open(() => createBlobStore(config));
   const queue = await open(() => createQueue(config.queue, { database }));
   const events = await open(() => createEventStore(config, { database }));
+  const jobs = new JobService(queue, events, new JobTypeRegistry().register({ type: DATASET_INGEST, payload: IngestJobPayloadSchema, role: 'admin', description: 'ingests a file into a dataset version (use POST /api/v1/datasets)' }));
+  const datasets = new DatasetService({ store: new DatasetStore(database), blobs, cache: new ParquetCache(blobs, homePath(config, 'cache', 'datasets')), workDir: homePath(config, 'work', 'datasets'), jobs });
   return {
     config,
     logger,
@@ -53,7 +58,8 @@ export async function createAppContext(config: Config, options: { logger?: Logge
     events,
     keys: new KeyService(database),
     audit: new AuditLog(database),
-    jobs: new JobService(queue, events, new JobTypeRegistry()),
+    jobs,
+    datasets,
     readiness: { db: () => database.ping(), blobs: () => blobs.ping(), queue: () => queue.ping() },
     async close() {
       // Newest first: the event store and the queue before the db they may use.

@@ -13,6 +13,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const BUILTIN_HANDLERS: Readonly<Record<string, string>> = {
   command: path.join(HERE, 'handlers/command.ts'),
   noop: path.join(HERE, 'handlers/noop.ts'),
+  'dataset.ingest': path.join(HERE, '../datasets/handlers.ts'),
 };
 
 /**

@@ -1,0 +1,10 @@
+/** The datasets domain: ingest, versions, profile and validation report, preview, query, export, diff. */
+export { DatasetService, versionView, type AddResult, type DatasetServiceDeps, type ExportFile } from './service.js';
+export { DatasetStore, type StoredVersion } from './store.js';
+export { ParquetCache } from './local-parquet.js';
+export { ingestDataset, contentKeyOf, sha256File, type IngestProgress, type IngestRequest, type IngestResult, type RunControl } from './ingest.js';
+export { DATASET_INGEST, IngestJobPayloadSchema, type IngestJobPayload } from './job-payload.js';
+export { registerDatasetRoutes } from './routes.js';
+export { parseDatasetRef, formatRef, type DatasetRef } from './ref.js';
+export type { DatasetProfile } from './profile.js';
+export * from './schema.js';
