@@ -70,4 +70,17 @@ describe('worker: failing handlers', () => {
     expect(done.error).toMatchObject({ code: 'job_timeout' });
     expect(done.error!.message).toMatch(/timed out after 1500 ms \(the handler ignored the abort and was killed\)/);
   });
+
+  it('kills a job whose lease was lost (taken over elsewhere) and reports nothing', async () => {
+    const job = await h.queue.enqueue({ type: 'test.misbehave', payload: { mode: 'hang' } });
+    await h.waitFor(job.id, ['running']);
+    await expect.poll(async () => (await h.eventsOf(job.id)).some((e) => e.kind === 'log' && e.message === 'mode hang'), { timeout: 20_000 }).toBe(true);
+    // As if the lease had lapsed and another worker had taken the job: the token this worker holds is stale.
+    await h.database.db.updateTable('jobs').set({ lease_token: 'taken-by-another-worker', worker_id: 'another' }).where('id', '=', job.id).execute();
+    await expect.poll(() => h.worker.info().running.length, { timeout: 20_000 }).toBe(0);
+    const after = await h.queue.get(job.id);
+    expect(after).toMatchObject({ state: 'running', workerId: 'another', failedAttempts: 0 });
+    const states = await stateEvents(job.id);
+    expect(states.map((e) => e.kind === 'state' && e.state)).toEqual(['running']);
+  });
 });
