@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '../platform/errors.js';
 import { readLineBatches } from './lines.js';
-import { JsonlWriter, textOf, type PassProgress, type RecordHandler } from './record-sink.js';
+import { JsonlWriter, recordId, textOf, type PassProgress, type RecordHandler } from './record-sink.js';
 
 export interface JsonlPassOptions {
   label: string;
@@ -42,7 +42,7 @@ export async function scanJsonl(file: string, options: JsonlPassOptions): Promis
           firstSkipped ??= lineNo;
           continue;
         }
-        options.onRecord({ id: records, text: textOf(problem[options.textField]), fields: problem });
+        options.onRecord({ id: recordId(problem.id, records), text: textOf(problem[options.textField]), fields: problem });
         records++;
         writer?.push(line);
       }

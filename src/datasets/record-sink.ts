@@ -43,3 +43,8 @@ export class JsonlWriter {
 export function textOf(value: unknown): string {
   return typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
 }
+
+/** A record's id in reports: the source's own `id` field when it is a string or number, else its row index. */
+export function recordId(own: unknown, index: number): string | number {
+  return typeof own === 'string' || typeof own === 'number' ? own : index;
+}
