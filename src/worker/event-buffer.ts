@@ -1,3 +1,4 @@
+import { JobEventInputSchema } from '../platform/events/index.js';
 import type { Logger } from '../platform/logger.js';
 import type { JobEventInput, JobEventSink } from './events.js';
 
@@ -19,8 +20,17 @@ export class EventBuffer {
     private readonly maxBatch = 500,
   ) {}
 
+  /**
+   * Queues an event. One the store would refuse (a handler's metric with a fractional step, say) is
+   * replaced by a warning here, so it cannot take a whole batch of good events down with it.
+   */
   push(event: JobEventInput): void {
-    this.pending.push(event);
+    const parsed = JobEventInputSchema.safeParse(event);
+    this.pending.push(
+      parsed.success
+        ? event
+        : { kind: 'log', level: 'warn', message: `dropped an invalid ${String((event as { kind?: unknown }).kind)} event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` },
+    );
     if (this.pending.length >= this.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
