@@ -78,6 +78,10 @@ async function prepareSingleSelect(duck: Duck, sql: string) {
     throw new ValidationError('dataset_query_not_select', `Give exactly one SELECT statement (got ${extracted.count}). Only read-only queries over "data" are allowed.`, { sql });
   }
   const prepared = await extracted.prepare(0).catch((err: Error) => {
+    // Binding can fail before the type is known (COPY to a forbidden file): name the real mistake.
+    if (!/^[\s(]*(select|with|from|values|table|pivot|unpivot|describe|summarize)\b/i.test(sql)) {
+      throw new ValidationError('dataset_query_not_select', 'Only SELECT statements are allowed. The table is named "data".', { sql });
+    }
     throw new ValidationError('dataset_query_failed', `The query failed: ${err.message.split('\n')[0]}. The table is named "data".`, { sql });
   });
   if (prepared.statementType !== StatementType.SELECT) {
