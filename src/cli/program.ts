@@ -3,6 +3,7 @@ import { CrucibleError } from '../platform/errors.js';
 import { VERSION } from '../platform/version.js';
 import { CliError, type GlobalOptions } from './client.js';
 import { registerConfig } from './commands/config.js';
+import { registerDataset } from './commands/dataset.js';
 import { registerJob } from './commands/job.js';
 import { registerKeys } from './commands/keys.js';
 import { registerStart } from './commands/start.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerConfig(program, globals);
   registerKeys(program, globals);
   registerJob(program, globals);
+  registerDataset(program, globals);
   for (const command of program.commands) command.exitOverride();
   for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride();
   return program;
