@@ -1,6 +1,6 @@
 export { rmsNorm, rmsNormReference } from './norm.js';
 export { applyRope, ropeTables, type RopeTables } from './rope.js';
-export { causalAttention } from './attention.js';
+export { causalAttention, causalAttentionReference } from './attention.js';
 export { swiglu } from './mlp.js';
 export { crossEntropy, crossEntropyReference } from './loss.js';
 export {
