@@ -131,6 +131,41 @@ export interface DatasetVersionsTable {
   created_by: string | null;
 }
 
+/** One run of a workflow file (src/workflows). */
+export interface WorkflowRunsTable {
+  id: string;
+  name: string;
+  /** queued | running | succeeded | failed | cancelled */
+  state: string;
+  /** JSON text: the validated definition {name, steps}. */
+  definition: string;
+  /** The file as submitted (YAML or JSON text), when there was one. */
+  source: string | null;
+  actor_id: string;
+  actor_name: string;
+  /** viewer | editor | admin: the rights its steps are submitted with. */
+  actor_role: string;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+/** One step of a workflow run, and the job it became. */
+export interface WorkflowStepsTable {
+  run_id: string;
+  step_id: string;
+  /** pending | queued | running | succeeded | failed | cancelled | skipped */
+  state: string;
+  /** Times the run submitted this step (retry adds one); part of the job's idempotency key. */
+  attempt: number;
+  job_id: string | null;
+  /** JSON text: the job's result once it succeeded. */
+  outputs: string | null;
+  reason: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
 /** Every table, by name: the type parameter of `Kysely<Tables>`. Later migrations extend this. */
 export interface Tables {
   api_keys: ApiKeysTable;
@@ -140,4 +175,6 @@ export interface Tables {
   job_events: JobEventsTable;
   datasets: DatasetsTable;
   dataset_versions: DatasetVersionsTable;
+  workflow_runs: WorkflowRunsTable;
+  workflow_steps: WorkflowStepsTable;
 }

@@ -3,6 +3,7 @@ import * as initial from './0001-initial.js';
 import * as jobs from './0002-jobs.js';
 import * as jobEvents from './0003-job-events.js';
 import * as datasets from './0004-datasets.js';
+import * as workflows from './0005-workflows.js';
 
 /**
  * Every migration, in order. One set serves SQLite and PostgreSQL, so they use only what both
@@ -23,4 +24,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0002-jobs': jobs,
   '0003-job-events': jobEvents,
   '0004-datasets': datasets,
+  '0005-workflows': workflows,
 };
