@@ -15,7 +15,7 @@ export function sourceSelect(source: ConvertSource): string {
   switch (source.kind) {
     case 'jsonl':
       // sample_size=-1: the schema comes from every record, so a field that first appears late is kept.
-      return `SELECT * FROM read_json(${sqlString(source.file)}, format='newline_delimited', records=true, sample_size=-1, maximum_object_size=33554432)`;
+      return `SELECT * FROM read_json(${sqlString(source.file)}, format='newline_delimited', records=true, sample_size=-1, maximum_object_size=16777216)`;
     case 'csv':
       return `SELECT * FROM read_csv(${sqlString(source.file)}, delim=${sqlString(source.delimiter)}, header=true, quote='"', escape='"', strict_mode=true, sample_size=-1)`;
     case 'parquet':
@@ -23,10 +23,10 @@ export function sourceSelect(source: ConvertSource): string {
   }
 }
 
-/** Writes `out` (Parquet); returns the row count DuckDB wrote. */
-export async function convertToParquet(duck: Duck, source: ConvertSource, out: string, label: string): Promise<number> {
+/** Writes `out` (Parquet; `rowGroupRows` bounds DuckDB's write buffer); returns the row count DuckDB wrote. */
+export async function convertToParquet(duck: Duck, source: ConvertSource, out: string, label: string, rowGroupRows = 20_000): Promise<number> {
   try {
-    const result = await duck.connection.run(`COPY (${sourceSelect(source)}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)`);
+    const result = await duck.connection.run(`COPY (${sourceSelect(source)}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupRows})`);
     return result.rowsChanged;
   } catch (err) {
     // Resource and internal failures are the server's, not the input's.

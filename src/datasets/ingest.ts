@@ -23,7 +23,7 @@ import { checkCsvShape } from './csv-check.js';
 import { openDuck, type Duck } from './duck.js';
 import { scanJsonl } from './jsonl-pass.js';
 import { parquetRecords } from './parquet-records.js';
-import { profileParquet } from './profile.js';
+import { profileParquet, type DatasetProfile } from './profile.js';
 import type { RecordHandler } from './record-sink.js';
 import type { DatasetFormat, IngestOptions } from './schema.js';
 import { formatFromName, sniffFile } from './sniff.js';
@@ -95,19 +95,17 @@ export async function ingestDataset(deps: IngestDeps, request: IngestRequest, co
   const scratch = path.join(deps.workDir, `ingest-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
   await mkdir(scratch, { recursive: true });
   const created: string[] = [];
+  // The original is stored while the records are validated (an upload is stored already).
+  const sourceSize = info.isDirectory() ? 0 : info.size;
+  const storeSource = !info.isDirectory() && !(await deps.blobs.has(sha256)) ? deps.blobs.put(createReadStream(source.file), { signal: control.signal }) : undefined;
+  storeSource?.then((ref) => created.push(ref.sha256), () => undefined);
   try {
     const result = await convertAndValidate(source, format, options, scratch, control, info.isDirectory());
     control.onProgress?.({ phase: 'storing', done: 0 });
+    const sourceRef = storeSource ? await storeSource : { sha256, size: sourceSize };
     const parquet = await deps.blobs.put(createReadStream(result.parquet));
     if (!(await deps.store.blobInUse(parquet.sha256))) created.push(parquet.sha256);
-    let sourceRef = { sha256, size: info.isDirectory() ? 0 : info.size };
-    if (!info.isDirectory() && !(await deps.blobs.has(sha256))) {
-      sourceRef = await deps.blobs.put(createReadStream(source.file));
-      created.push(sourceRef.sha256);
-    }
-    const profile = await withDuck(scratch, control, (duck) =>
-      profileParquet(duck, result.parquet, options.textField, { source: sourceRef.size, parquet: parquet.size }),
-    );
+    const profile = result.profile;
     const inserted = await deps.store.insertVersion(request.name, request.createdBy, {
       content_key: contentKey,
       format,
@@ -127,6 +125,7 @@ export async function ingestDataset(deps: IngestDeps, request: IngestRequest, co
     });
     return { version: inserted.version, created: inserted.created, skipped: result.skipped };
   } catch (err) {
+    await storeSource?.catch(() => undefined);
     if (request.discardSourceOnFailure && source.sha256) created.push(source.sha256);
     for (const sha of created) if (!(await deps.store.blobInUse(sha))) await deps.blobs.delete(sha).catch(() => undefined);
     throw err;
@@ -139,6 +138,7 @@ interface Converted {
   parquet: string;
   records: number;
   skipped: number;
+  profile: DatasetProfile;
   findings: ReturnType<Validator['finish']>['findings'];
 }
 
@@ -162,12 +162,21 @@ async function convertAndValidate(
 
   let skipped = 0;
   let records: number;
+  let profile: DatasetProfile | undefined;
+  const profileOf = async (duck: Duck, rows: number) =>
+    rows === 0 || !(await hasColumn(duck, parquet, options.textField))
+      ? undefined
+      : profileParquet(duck, parquet, options.textField, { source: total ?? 0, parquet: (await stat(parquet)).size });
   if (format === 'jsonl' && !options.skipBadLines) {
     // The Node pass and DuckDB's conversion run at the same time, on different cores.
     const scan = scanJsonl(source.file, { label, textField: options.textField, skipBadLines: false, onRecord, onProgress: progress, signal });
     scan.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
     records = await withDuck(scratch, { ...control, threads: 1 }, async (duck) => {
-      const copy = convertToParquet(duck, { kind: 'jsonl', file: source.file }, parquet, label);
+      // DuckDB converts and profiles on its own thread while the validator runs on this one.
+      const copy = convertToParquet(duck, { kind: 'jsonl', file: source.file }, parquet, label, await rowGroupRows(source.file)).then(async (rows) => {
+        profile = await profileOf(duck, rows);
+        return rows;
+      });
       copy.catch(() => undefined);
       try {
         await scan;
@@ -192,19 +201,24 @@ async function convertAndValidate(
     }
     if (validator.records === 0) throw noRecords(label, skipped);
     onProgress?.({ phase: 'converting', done: 0 });
-    records = await withDuck(scratch, control, (duck) => convertToParquet(duck, { kind: 'jsonl', file: jsonl }, parquet, label));
+    records = await withDuck(scratch, control, async (duck) => {
+      const rows = await convertToParquet(duck, { kind: 'jsonl', file: jsonl }, parquet, label, await rowGroupRows(jsonl));
+      profile = await profileOf(duck, rows);
+      return rows;
+    });
   } else {
     const convertSource: ConvertSource =
       format === 'parquet' ? { kind: 'parquet', file: source.file } : { kind: 'csv', file: source.file, delimiter: format === 'tsv' ? '\t' : ',' };
     if (convertSource.kind === 'csv') await checkCsvShape(source.file, convertSource.delimiter, label, signal);
     onProgress?.({ phase: 'converting', done: 0 });
     records = await withDuck(scratch, control, async (duck) => {
-      const rows = await convertToParquet(duck, convertSource, parquet, label);
+      const rows = await convertToParquet(duck, convertSource, parquet, label, convertSource.kind === 'csv' ? await rowGroupRows(source.file) : 20_000);
       const hasText = await hasColumn(duck, parquet, options.textField);
       await validator.run(parquetRecords(duck, parquet, options.textField, hasText), {
         ...(signal ? { signal } : {}),
         onProgress: (p) => onProgress?.({ phase: 'validating', done: p.records, total: rows }),
       });
+      profile = await profileOf(duck, rows);
       return rows;
     });
   }
@@ -220,7 +234,8 @@ async function convertAndValidate(
     }
   });
   const { findings } = validator.finish();
-  return { parquet, records, skipped, findings };
+  if (!profile) throw new Error('ingest: the profile was not computed');
+  return { parquet, records, skipped, findings, profile };
 }
 
 function noRecords(label: string, skipped: number): ValidationError {
@@ -228,7 +243,7 @@ function noRecords(label: string, skipped: number): ValidationError {
 }
 
 async function withDuck<T>(scratch: string, control: RunControl & { threads?: number }, fn: (duck: Duck) => Promise<T>): Promise<T> {
-  const duck = await openDuck({ memoryLimit: control.duckMemoryLimit ?? '256MB', tempDirectory: path.join(scratch, 'duckdb-tmp'), ...(control.threads ? { threads: control.threads } : {}) });
+  const duck = await openDuck({ memoryLimit: control.duckMemoryLimit ?? '128MB', tempDirectory: path.join(scratch, 'duckdb-tmp'), ...(control.threads ? { threads: control.threads } : {}) });
   const onAbort = () => duck.connection.interrupt();
   control.signal?.addEventListener('abort', onAbort);
   try {
@@ -237,6 +252,25 @@ async function withDuck<T>(scratch: string, control: RunControl & { threads?: nu
   } finally {
     control.signal?.removeEventListener('abort', onAbort);
     duck.close();
+  }
+}
+
+/**
+ * Rows per Parquet row group for about 16 MB of records each (DuckDB buffers a whole row group
+ * while writing it, and must keep insertion order), from the average line of the first megabyte.
+ */
+async function rowGroupRows(file: string): Promise<number> {
+  const { open } = await import('node:fs/promises');
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(1 << 20);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    let lines = 0;
+    for (let i = buffer.indexOf(10); i >= 0 && i < bytesRead; i = buffer.indexOf(10, i + 1)) lines++;
+    const average = bytesRead / Math.max(1, lines);
+    return Math.max(1_024, Math.min(100_000, Math.floor((16 << 20) / average)));
+  } finally {
+    await handle.close();
   }
 }
 

@@ -15,9 +15,9 @@ export interface LineBatch {
 }
 
 /** DuckDB's read_json is given the same bound (maximum_object_size in convert.ts). */
-const MAX_LINE_BYTES = 32 * 1024 * 1024;
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-/** Lines of a UTF-8 text file, without their '\n' (and '\r'). A line longer than 32 MB is refused. */
+/** Lines of a UTF-8 text file, without their '\n' (and '\r'). A line longer than 16 MB is refused. */
 export async function* readLineBatches(file: string, options: { signal?: AbortSignal; label?: string } = {}): AsyncGenerator<LineBatch> {
   let carry: Buffer = Buffer.alloc(0);
   let line = 1;
@@ -45,5 +45,5 @@ export async function* readLineBatches(file: string, options: { signal?: AbortSi
 }
 
 function lineTooLong(label: string, line: number): ValidationError {
-  return new ValidationError('dataset_line_too_long', `Line ${line.toLocaleString('en-US')} of ${label} is longer than 32 MB. Is this really a line-oriented file? Check --format.`, { line });
+  return new ValidationError('dataset_line_too_long', `Line ${line.toLocaleString('en-US')} of ${label} is longer than 16 MB. Is this really a line-oriented file? Check --format.`, { line });
 }
