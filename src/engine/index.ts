@@ -9,3 +9,4 @@ export * from './optim/index.js';
 export * as data from './data/index.js';
 export * as formats from './formats/index.js';
 export * as perf from './perf/index.js';
+export * from './train/index.js';
