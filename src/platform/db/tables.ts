@@ -166,6 +166,71 @@ export interface WorkflowStepsTable {
   finished_at: string | null;
 }
 
+/** A tracked run (src/tracking): what produced it, its status and its times. */
+export interface RunsTable {
+  id: string;
+  name: string;
+  /** The job that produced it; null for runs logged from outside Crucible. */
+  job_id: string | null;
+  /** running | finished | failed | killed */
+  status: string;
+  start_time: string;
+  end_time: string | null;
+  /** The seq of the run's last metric point (points are numbered 1, 2, 3 … per run). */
+  metric_seq: number;
+  created_by: string | null;
+}
+
+/** A run's params: set once, never changed. */
+export interface RunParamsTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+/** A run's tags: the latest value per key. */
+export interface RunTagsTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+/** A run's metric points, append-only, numbered per run. */
+export interface RunMetricsTable {
+  run_id: string;
+  seq: number;
+  name: string;
+  step: number;
+  value: number;
+  at: string;
+}
+
+/** Each metric's last logged point per run (kept by log-batch). */
+export interface RunLatestMetricsTable {
+  run_id: string;
+  name: string;
+  seq: number;
+  step: number;
+  value: number;
+  at: string;
+}
+
+/** A run's artifacts: a name for a blob. */
+export interface RunArtifactsTable {
+  run_id: string;
+  name: string;
+  sha256: string;
+  size: number;
+  created_at: string;
+}
+
+/** The run a job's metric events land in, and the last job event seq copied there. */
+export interface JobRunsTable {
+  job_id: string;
+  run_id: string;
+  last_event_seq: number;
+}
+
 /** Every table, by name: the type parameter of `Kysely<Tables>`. Later migrations extend this. */
 export interface Tables {
   api_keys: ApiKeysTable;
@@ -175,6 +240,13 @@ export interface Tables {
   job_events: JobEventsTable;
   datasets: DatasetsTable;
   dataset_versions: DatasetVersionsTable;
+  runs: RunsTable;
+  run_params: RunParamsTable;
+  run_tags: RunTagsTable;
+  run_metrics: RunMetricsTable;
+  run_latest_metrics: RunLatestMetricsTable;
+  run_artifacts: RunArtifactsTable;
+  job_runs: JobRunsTable;
   workflow_runs: WorkflowRunsTable;
   workflow_steps: WorkflowStepsTable;
 }

@@ -4,6 +4,7 @@ import * as jobs from './0002-jobs.js';
 import * as jobEvents from './0003-job-events.js';
 import * as datasets from './0004-datasets.js';
 import * as workflows from './0005-workflows.js';
+import * as runs from './0006-runs.js';
 
 /**
  * Every migration, in order. One set serves SQLite and PostgreSQL, so they use only what both
@@ -25,4 +26,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003-job-events': jobEvents,
   '0004-datasets': datasets,
   '0005-workflows': workflows,
+  '0006-runs': runs,
 };
