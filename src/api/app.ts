@@ -5,6 +5,7 @@ import type { AppContext } from '../app/context.js';
 import { registerAuthRoutes } from '../auth/index.js';
 import { registerDatasetRoutes } from '../datasets/index.js';
 import { registerJobRoutes } from '../jobs/index.js';
+import { registerTrackingRoutes } from '../tracking/index.js';
 import { newId } from '../platform/ids.js';
 import { registerUploadRoutes, UploadService } from '../uploads/index.js';
 import { registerAccessLog } from './access-log.js';
@@ -58,6 +59,7 @@ export async function buildApi(ctx: AppContext): Promise<FastifyInstance> {
   registerUploadRoutes(app, new UploadService(ctx.blobs, server.uploadLimitBytes));
   registerJobRoutes(app, ctx.jobs);
   registerDatasetRoutes(app, ctx.datasets);
+  registerTrackingRoutes(app, ctx.tracking);
   await app.ready();
   return app;
 }

@@ -9,6 +9,7 @@ import { createQueue, type JobQueue } from '../platform/queue/index.js';
 import { JobService, JobTypeRegistry } from '../jobs/index.js';
 import { DATASET_INGEST, DatasetService, DatasetStore, IngestJobPayloadSchema, ParquetCache } from '../datasets/index.js';
 import { homePath } from '../platform/config.js';
+import { RunStore, TrackingService } from '../tracking/index.js';
 
 /** Everything the API, the CLI's in-process server and the workers share: ports, then services. */
 export interface AppContext {
@@ -22,6 +23,8 @@ export interface AppContext {
   audit: AuditLog;
   jobs: JobService;
   datasets: DatasetService;
+  /** Runs: params, tags, metric series, artifacts; jobs' metric events land in their run. */
+  tracking: TrackingService;
   /** What /readyz checks; each throws when its dependency is unreachable. */
   readiness: Record<string, () => Promise<void>>;
   close(): Promise<void>;
@@ -49,6 +52,7 @@ export async function createAppContext(config: Config, options: { logger?: Logge
   const events = await open(() => createEventStore(config, { database }));
   const jobs = new JobService(queue, events, new JobTypeRegistry().register({ type: DATASET_INGEST, payload: IngestJobPayloadSchema, role: 'admin', description: 'ingests a file into a dataset version (use POST /api/v1/datasets)' }));
   const datasets = new DatasetService({ store: new DatasetStore(database), blobs, cache: new ParquetCache(blobs, homePath(config, 'cache', 'datasets')), workDir: homePath(config, 'work', 'datasets'), jobs });
+  const tracking = new TrackingService({ store: new RunStore(database), blobs, events, jobs: queue, logger });
   return {
     config,
     logger,
@@ -60,6 +64,7 @@ export async function createAppContext(config: Config, options: { logger?: Logge
     audit: new AuditLog(database),
     jobs,
     datasets,
+    tracking,
     readiness: { db: () => database.ping(), blobs: () => blobs.ping(), queue: () => queue.ping() },
     async close() {
       // Newest first: the event store and the queue before the db they may use.
