@@ -18,18 +18,10 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BlobStore } from '../platform/blobs/index.js';
 import { ValidationError } from '../platform/errors.js';
-import { convertToParquet, type ConvertSource } from './convert.js';
-import { checkCsvShape } from './csv-check.js';
-import { openDuck, type Duck } from './duck.js';
-import { scanJsonl } from './jsonl-pass.js';
-import { parquetRecords } from './parquet-records.js';
-import { profileParquet, type DatasetProfile } from './profile.js';
-import type { RecordHandler } from './record-sink.js';
+import { convertAndValidate } from './ingest-passes.js';
 import type { DatasetFormat, IngestOptions } from './schema.js';
-import { formatFromName, sniffFile } from './sniff.js';
+import { formatFromName } from './sniff.js';
 import type { DatasetStore, StoredVersion } from './store.js';
-import { scanFolder, scanTextLines, scanZip } from './text-pass.js';
-import { Validator } from './validation/index.js';
 
 export interface IngestProgress {
   phase: 'checking' | 'converting' | 'validating' | 'profiling' | 'storing';
@@ -76,6 +68,8 @@ export interface RunControl {
   onProgress?: (progress: IngestProgress) => void;
   /** DuckDB memory limit during the ingest (spills beyond it). */
   duckMemoryLimit?: string;
+  /** Validate on two worker threads, or on the calling thread; default: two from 32 MB of input up. */
+  validatorThreads?: 1 | 2;
 }
 
 /** Ingests one source into a new (or the existing identical) version of dataset `name`. */
@@ -100,7 +94,7 @@ export async function ingestDataset(deps: IngestDeps, request: IngestRequest, co
   const storeSource = !info.isDirectory() && !(await deps.blobs.has(sha256)) ? deps.blobs.put(createReadStream(source.file), { signal: control.signal }) : undefined;
   storeSource?.then((ref) => created.push(ref.sha256), () => undefined);
   try {
-    const result = await convertAndValidate(source, format, options, scratch, control, info.isDirectory());
+    const result = await convertAndValidate({ source, format, options, scratch, control, isFolder: info.isDirectory() });
     control.onProgress?.({ phase: 'storing', done: 0 });
     const sourceRef = storeSource ? await storeSource : { sha256, size: sourceSize };
     const parquet = await deps.blobs.put(createReadStream(result.parquet));
@@ -134,156 +128,7 @@ export async function ingestDataset(deps: IngestDeps, request: IngestRequest, co
   }
 }
 
-interface Converted {
-  parquet: string;
-  records: number;
-  skipped: number;
-  profile: DatasetProfile;
-  findings: ReturnType<Validator['finish']>['findings'];
-}
 
-async function convertAndValidate(
-  source: IngestSource,
-  format: DatasetFormat,
-  options: IngestRequest['options'],
-  scratch: string,
-  control: RunControl,
-  isFolder: boolean,
-): Promise<Converted> {
-  const { signal, onProgress } = control;
-  const label = source.label;
-  const parquet = path.join(scratch, 'data.parquet');
-  const validator = new Validator(options.validation);
-  const onRecord: RecordHandler = (record) => validator.add(record);
-  const total = isFolder ? undefined : (await stat(source.file)).size;
-  const progress = (_records: number, bytes: number) => onProgress?.({ phase: 'validating', done: bytes, ...(total ? { total } : {}) });
-  if (!isFolder) await sniffFile(source.file, format, label);
-  onProgress?.({ phase: 'checking', done: 0, ...(total ? { total } : {}) });
-
-  let skipped = 0;
-  let records: number;
-  let profile: DatasetProfile | undefined;
-  const profileOf = async (duck: Duck, rows: number) =>
-    rows === 0 || !(await hasColumn(duck, parquet, options.textField))
-      ? undefined
-      : profileParquet(duck, parquet, options.textField, { source: total ?? 0, parquet: (await stat(parquet)).size });
-  if (format === 'jsonl' && !options.skipBadLines) {
-    // The Node pass and DuckDB's conversion run at the same time, on different cores.
-    const scan = scanJsonl(source.file, { label, textField: options.textField, skipBadLines: false, onRecord, onProgress: progress, signal });
-    scan.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
-    records = await withDuck(scratch, { ...control, threads: 1 }, async (duck) => {
-      // DuckDB converts and profiles on its own thread while the validator runs on this one.
-      const copy = convertToParquet(duck, { kind: 'jsonl', file: source.file }, parquet, label, await rowGroupRows(source.file)).then(async (rows) => {
-        profile = await profileOf(duck, rows);
-        return rows;
-      });
-      copy.catch(() => undefined);
-      try {
-        await scan;
-      } catch (err) {
-        duck.connection.interrupt();
-        await copy.catch(() => undefined);
-        throw err;
-      }
-      return copy;
-    });
-  } else if (format === 'jsonl' || format === 'text' || format === 'zip') {
-    const jsonl = path.join(scratch, 'records.jsonl');
-    const passOptions = { label, textField: options.textField, out: jsonl, onRecord, onProgress: progress, ...(signal ? { signal } : {}) };
-    if (format === 'jsonl') {
-      skipped = (await scanJsonl(source.file, { ...passOptions, skipBadLines: true, cleanedTo: jsonl })).skipped;
-    } else if (isFolder) {
-      await scanFolder(source.file, passOptions);
-    } else if (format === 'zip') {
-      await scanZip(source.file, passOptions);
-    } else {
-      await scanTextLines(source.file, passOptions);
-    }
-    if (validator.records === 0) throw noRecords(label, skipped);
-    onProgress?.({ phase: 'converting', done: 0 });
-    records = await withDuck(scratch, control, async (duck) => {
-      const rows = await convertToParquet(duck, { kind: 'jsonl', file: jsonl }, parquet, label, await rowGroupRows(jsonl));
-      profile = await profileOf(duck, rows);
-      return rows;
-    });
-  } else {
-    const convertSource: ConvertSource =
-      format === 'parquet' ? { kind: 'parquet', file: source.file } : { kind: 'csv', file: source.file, delimiter: format === 'tsv' ? '\t' : ',' };
-    if (convertSource.kind === 'csv') await checkCsvShape(source.file, convertSource.delimiter, label, signal);
-    onProgress?.({ phase: 'converting', done: 0 });
-    records = await withDuck(scratch, control, async (duck) => {
-      const rows = await convertToParquet(duck, convertSource, parquet, label, convertSource.kind === 'csv' ? await rowGroupRows(source.file) : 20_000);
-      const hasText = await hasColumn(duck, parquet, options.textField);
-      await validator.run(parquetRecords(duck, parquet, options.textField, hasText), {
-        ...(signal ? { signal } : {}),
-        onProgress: (p) => onProgress?.({ phase: 'validating', done: p.records, total: rows }),
-      });
-      profile = await profileOf(duck, rows);
-      return rows;
-    });
-  }
-  if (records === 0) throw noRecords(label, skipped);
-  await withDuck(scratch, control, async (duck) => {
-    if (!(await hasColumn(duck, parquet, options.textField))) {
-      const columns = await columnNames(duck, parquet);
-      throw new ValidationError(
-        'dataset_text_field_missing',
-        `${label} has no field "${options.textField}" (it has: ${columns.join(', ')}). Name the text field with --text-field.`,
-        { text_field: options.textField, columns },
-      );
-    }
-  });
-  const { findings } = validator.finish();
-  if (!profile) throw new Error('ingest: the profile was not computed');
-  return { parquet, records, skipped, findings, profile };
-}
-
-function noRecords(label: string, skipped: number): ValidationError {
-  return new ValidationError('dataset_empty', `${label} holds no records${skipped > 0 ? ` (all ${skipped} lines were malformed and skipped)` : ''}: there is nothing to ingest.`, { file: label, skipped });
-}
-
-async function withDuck<T>(scratch: string, control: RunControl & { threads?: number }, fn: (duck: Duck) => Promise<T>): Promise<T> {
-  const duck = await openDuck({ memoryLimit: control.duckMemoryLimit ?? '128MB', tempDirectory: path.join(scratch, 'duckdb-tmp'), ...(control.threads ? { threads: control.threads } : {}) });
-  const onAbort = () => duck.connection.interrupt();
-  control.signal?.addEventListener('abort', onAbort);
-  try {
-    control.signal?.throwIfAborted();
-    return await fn(duck);
-  } finally {
-    control.signal?.removeEventListener('abort', onAbort);
-    duck.close();
-  }
-}
-
-/**
- * Rows per Parquet row group for about 16 MB of records each (DuckDB buffers a whole row group
- * while writing it, and must keep insertion order), from the average line of the first megabyte.
- */
-async function rowGroupRows(file: string): Promise<number> {
-  const { open } = await import('node:fs/promises');
-  const handle = await open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(1 << 20);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    let lines = 0;
-    for (let i = buffer.indexOf(10); i >= 0 && i < bytesRead; i = buffer.indexOf(10, i + 1)) lines++;
-    const average = bytesRead / Math.max(1, lines);
-    return Math.max(1_024, Math.min(100_000, Math.floor((16 << 20) / average)));
-  } finally {
-    await handle.close();
-  }
-}
-
-async function columnNames(duck: Duck, parquet: string): Promise<string[]> {
-  const rows = await (await duck.connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${parquet.replaceAll("'", "''")}')`)).getRowObjectsJS();
-  return rows.map((r) => String(r.column_name));
-}
-
-async function hasColumn(duck: Duck, parquet: string, name: string): Promise<boolean> {
-  return (await columnNames(duck, parquet)).includes(name);
-}
-
-/** What makes two ingests the same version: the source bytes and every option that shapes the result. */
 export function contentKeyOf(sourceSha256: string, format: DatasetFormat, options: IngestRequest['options']): string {
   const canonical = JSON.stringify({ v: 1, source: sourceSha256, format, text_field: options.textField, skip_bad_lines: options.skipBadLines, validation: sortKeys(options.validation) });
   return createHash('sha256').update(canonical).digest('hex');

@@ -13,6 +13,8 @@ export interface JsonlPassOptions {
   skipBadLines: boolean;
   onRecord: RecordHandler;
   onProgress?: PassProgress;
+  /** Awaited after each batch of lines (backpressure from the validator threads). */
+  afterBatch?: () => Promise<void>;
   cleanedTo?: string;
   signal?: AbortSignal;
 }
@@ -47,6 +49,7 @@ export async function scanJsonl(file: string, options: JsonlPassOptions): Promis
         writer?.push(line);
       }
       await writer?.flush();
+      await options.afterBatch?.();
       options.onProgress?.(records, batch.bytesRead);
     }
     await writer?.close();

@@ -16,6 +16,7 @@ export interface TextPassOptions {
   out: string;
   onRecord: RecordHandler;
   onProgress?: PassProgress;
+  afterBatch?: () => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -33,6 +34,7 @@ export async function scanTextLines(file: string, options: TextPassOptions): Pro
         writer.push(JSON.stringify({ [options.textField]: line }));
       }
       await writer.flush();
+      await options.afterBatch?.();
       options.onProgress?.(records, batch.bytesRead);
     }
     await writer.close();
@@ -77,6 +79,7 @@ async function writeDocuments(docs: Array<{ path: string; read(): Promise<string
       options.onRecord({ id: records++, text, fields: { path: doc.path } });
       writer.push(JSON.stringify({ path: doc.path, [options.textField]: text }));
       await writer.flush();
+      await options.afterBatch?.();
       options.onProgress?.(records, bytes);
     }
     await writer.close();

@@ -121,6 +121,16 @@ describe('ingest', () => {
     }
   });
 
+  it('validates on two worker threads with the same findings as on one', async () => {
+    const corpus = generatePlantedCorpus({ seed: 7, baseRecords: 800 });
+    const src = file('planted-7.jsonl', corpus.records.map((r) => JSON.stringify({ id: r.id, text: r.text })).join('\n') + '\n');
+    const request = (name: string) => ({ name, source: { file: src, label: 'planted-7.jsonl' }, options: { textField: 'text', skipBadLines: false, validation: {} }, createdBy: null });
+    const inline = await t.ctx.datasets.ingest(request('threads-1'), { validatorThreads: 1 });
+    const threaded = await t.ctx.datasets.ingest(request('threads-2'), { validatorThreads: 2 });
+    expect(threaded.version.findings).toEqual(inline.version.findings);
+    expect(threaded.version.findings.length).toBeGreaterThan(5);
+  });
+
   it('skips malformed JSONL lines with skipBadLines and counts them', async () => {
     const lines = jsonl(20).split('\n');
     lines[4] = '{"text": broken';

@@ -1,0 +1,175 @@
+/**
+ * The validator on two worker threads: the duplicate rules (dup.exact, dup.near: the largest
+ * per-record cost and all the state) on one, every other rule on the other, so that validation
+ * uses two cores while the main thread parses and DuckDB converts. Records go over in batches; at
+ * most a few batches per worker are in flight, which bounds memory. The findings are merged and
+ * sorted exactly as one Validator sorts them.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { parseValidationConfig, sortFindings, Validator, type DatasetRecord, type ValidationConfig, type ValidationResult } from './validation/index.js';
+
+// Sources run through tsx, and a worker thread does not inherit its loader: the thread registers
+// tsx's ESM hooks itself, then imports the worker module.
+const TSX_API = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+const WORKER = new URL('./validator-worker.ts', import.meta.url).href;
+const BOOT = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER)}); });`;
+const BATCH = 1_000;
+const MAX_IN_FLIGHT = 4;
+
+/** The same interface as Validator's push API, with an async `finish` and a `drain` for backpressure. */
+export interface RecordValidator {
+  readonly records: number;
+  add(record: DatasetRecord): void;
+  /** Resolves once the workers are close enough behind (call it after each batch of lines). */
+  drain(): Promise<void>;
+  finish(): Promise<ValidationResult>;
+  /** Stops the workers (on failure). */
+  close(): void;
+}
+
+/** The config split in two: duplicate rules only, and everything else. */
+export function splitConfig(config: ValidationConfig): [ValidationConfig, ValidationConfig] {
+  const dupRules = new Set(['dup.exact', 'dup.near']);
+  const only = (keep: (rule: string) => boolean): ValidationConfig => ({
+    ...config,
+    rules: Object.fromEntries(Object.entries(config.rules).map(([rule, settings]) => [rule, { ...settings, enabled: settings.enabled && keep(rule) }])) as ValidationConfig['rules'],
+  });
+  return [only((r) => dupRules.has(r)), only((r) => !dupRules.has(r))];
+}
+
+class ValidatorThread {
+  private readonly worker: Worker;
+  private inFlight = 0;
+  private waiters: Array<() => void> = [];
+  private failure: Error | undefined;
+  private result: Promise<ValidationResult> | undefined;
+  private resolveResult: ((r: ValidationResult) => void) | undefined;
+  private rejectResult: ((e: Error) => void) | undefined;
+
+  constructor(config: ValidationConfig, private readonly withFields: boolean) {
+    this.worker = new Worker(BOOT, { eval: true, workerData: { config } });
+    this.worker.on('message', (m: { type: 'ack' } | { type: 'result'; result: ValidationResult }) => {
+      if (m.type === 'ack') {
+        this.inFlight--;
+        this.wake();
+      } else {
+        this.resolveResult?.(m.result);
+      }
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => {
+      if (code !== 0) this.fail(new Error(`a validator thread exited with code ${code}`));
+    });
+  }
+
+  send(records: DatasetRecord[]): void {
+    if (this.failure) throw this.failure;
+    this.inFlight++;
+    this.worker.postMessage({ type: 'batch', records: this.withFields ? records : records.map((r) => ({ id: r.id, text: r.text })) });
+  }
+
+  async drain(limit: number): Promise<void> {
+    while (this.inFlight > limit) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  finish(): Promise<ValidationResult> {
+    this.result ??= new Promise<ValidationResult>((resolve, reject) => {
+      this.resolveResult = resolve;
+      this.rejectResult = reject;
+      if (this.failure) reject(this.failure);
+      else this.worker.postMessage({ type: 'finish' });
+    });
+    return this.result;
+  }
+
+  close(): void {
+    void this.worker.terminate();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.rejectResult?.(err);
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+export class ParallelValidator implements RecordValidator {
+  records = 0;
+  private batch: DatasetRecord[] = [];
+  private readonly threads: ValidatorThread[];
+
+  constructor(config: unknown = {}) {
+    const parsed = parseValidationConfig(config);
+    const [dups, rest] = splitConfig(parsed);
+    // Only the schema rules read the other fields; the dup thread never needs them.
+    this.threads = [new ValidatorThread(dups, false), new ValidatorThread(rest, parsed.shape !== 'none')];
+  }
+
+  add(record: DatasetRecord): void {
+    this.batch.push(record);
+    this.records++;
+    if (this.batch.length >= BATCH) this.flush();
+  }
+
+  async drain(): Promise<void> {
+    for (const t of this.threads) await t.drain(MAX_IN_FLIGHT);
+  }
+
+  async finish(): Promise<ValidationResult> {
+    this.flush();
+    try {
+      const results = await Promise.all(this.threads.map((t) => t.finish()));
+      return { records: this.records, findings: sortFindings(results.flatMap((r) => r.findings)) };
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    for (const t of this.threads) t.close();
+  }
+
+  private flush(): void {
+    if (this.batch.length === 0) return;
+    for (const t of this.threads) t.send(this.batch);
+    this.batch = [];
+  }
+}
+
+/** The validator on the calling thread, behind the same interface (small inputs, or threads turned off). */
+export class InlineValidator implements RecordValidator {
+  private readonly validator: Validator;
+
+  constructor(config: unknown = {}) {
+    this.validator = new Validator(config);
+  }
+
+  get records(): number {
+    return this.validator.records;
+  }
+
+  add(record: DatasetRecord): void {
+    this.validator.add(record);
+  }
+
+  async drain(): Promise<void> {}
+
+  async finish(): Promise<ValidationResult> {
+    return this.validator.finish();
+  }
+
+  close(): void {}
+}
