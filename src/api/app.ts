@@ -8,6 +8,7 @@ import { registerJobRoutes } from '../jobs/index.js';
 import { registerTrackingRoutes } from '../tracking/index.js';
 import { newId } from '../platform/ids.js';
 import { registerUploadRoutes, UploadService } from '../uploads/index.js';
+import { registerWorkflowRoutes } from '../workflows/index.js';
 import { registerAccessLog } from './access-log.js';
 import { registerAuditTrail } from './audit-hook.js';
 import { registerAuthentication } from './authenticate.js';
@@ -59,6 +60,7 @@ export async function buildApi(ctx: AppContext): Promise<FastifyInstance> {
   registerUploadRoutes(app, new UploadService(ctx.blobs, server.uploadLimitBytes));
   registerJobRoutes(app, ctx.jobs);
   registerDatasetRoutes(app, ctx.datasets);
+  registerWorkflowRoutes(app, ctx.workflows);
   registerTrackingRoutes(app, ctx.tracking);
   await app.ready();
   return app;

@@ -9,6 +9,7 @@ import { createQueue, type JobQueue } from '../platform/queue/index.js';
 import { JobService, JobTypeRegistry } from '../jobs/index.js';
 import { DATASET_INGEST, DatasetService, DatasetStore, IngestJobPayloadSchema, ParquetCache } from '../datasets/index.js';
 import { homePath } from '../platform/config.js';
+import { WorkflowService, WorkflowStore } from '../workflows/index.js';
 import { RunStore, TrackingService } from '../tracking/index.js';
 
 /** Everything the API, the CLI's in-process server and the workers share: ports, then services. */
@@ -25,6 +26,8 @@ export interface AppContext {
   datasets: DatasetService;
   /** Runs: params, tags, metric series, artifacts; jobs' metric events land in their run. */
   tracking: TrackingService;
+  /** Workflow runs: YAML DAGs of jobs (driven by the WorkflowScheduler that `startServer` runs). */
+  workflows: WorkflowService;
   /** What /readyz checks; each throws when its dependency is unreachable. */
   readiness: Record<string, () => Promise<void>>;
   close(): Promise<void>;
@@ -65,6 +68,7 @@ export async function createAppContext(config: Config, options: { logger?: Logge
     jobs,
     datasets,
     tracking,
+    workflows: new WorkflowService({ store: new WorkflowStore(database), jobs, logger }),
     readiness: { db: () => database.ping(), blobs: () => blobs.ping(), queue: () => queue.ping() },
     async close() {
       // Newest first: the event store and the queue before the db they may use.

@@ -5,6 +5,7 @@ import { ADMIN_KEY_FILE, bootstrapAdminKey } from '../auth/index.js';
 import type { Config } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import { startWorkerPool, type Worker } from '../worker/index.js';
+import { WorkflowScheduler } from '../workflows/index.js';
 import { createAppContext, type AppContext } from './context.js';
 
 export interface RunningServer {
@@ -30,6 +31,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     const address = await app.listen({ host: config.server.host, port: config.server.port });
     const url = address.replace('[::1]', 'localhost');
     const workers = await startWorkerPool({ config, logger: ctx.logger, queue: ctx.queue, events: ctx.events });
+    // Picks up the workflows that were running when the server last stopped, then drives them on.
+    const workflowScheduler = new WorkflowScheduler(ctx.workflows, ctx.jobs, { logger: ctx.logger }).start();
     let stopping: Promise<void> | undefined;
     const running: RunningServer = {
       ctx,
@@ -41,9 +44,10 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       stop() {
         // Workers first (no new jobs; running ones checkpoint within worker.shutdownGraceMs) while the
         // API still answers; then requests drain and the db closes.
-        stopping ??= (workers ? workers.stop(config.worker.shutdownGraceMs) : Promise.resolve()).then(() =>
-          closeGracefully(app!, ctx, config.server.shutdownGraceMs),
-        );
+        stopping ??= workflowScheduler
+          .stop()
+          .then(() => (workers ? workers.stop(config.worker.shutdownGraceMs) : undefined))
+          .then(() => closeGracefully(app!, ctx, config.server.shutdownGraceMs));
         return stopping;
       },
     };
