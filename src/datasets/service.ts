@@ -23,6 +23,7 @@ import { formatRef, parseDatasetRef } from './ref.js';
 import { AddDatasetInputSchema, QueryInputSchema, type AddDatasetInput, type Dataset, type DatasetReport, type DatasetVersion, type DiffResult, type QueryInput, type RowsResult } from './schema.js';
 import { formatFromName } from './sniff.js';
 import type { DatasetStore, StoredVersion } from './store.js';
+import { parseValidationConfig } from './validation/index.js';
 
 export interface DatasetServiceDeps {
   store: DatasetStore;
@@ -66,6 +67,7 @@ export class DatasetService {
       throw new ValidationError('dataset_input_invalid', `Invalid dataset input at "${issue.path.join('.') || '(body)'}": ${issue.message}.`, { issues: parsed.error.issues });
     }
     const body = parsed.data;
+    parseValidationConfig(body.validation); // a mistake in the rules is refused now, not when the job runs
     if (body.path !== undefined) {
       requireRole(actor, 'admin', 'Ingesting a server-side path');
       if (!path.isAbsolute(body.path) || !existsSync(body.path)) {
@@ -96,7 +98,7 @@ export class DatasetService {
     });
     // Submitted as the system: the roles were checked above, and the job type itself needs admin so
     // that a raw POST /api/v1/jobs cannot ingest a server-side path with an editor key.
-    const job: Job = await this.deps.jobs.submit(SYSTEM_ACTOR, { type: DATASET_INGEST, payload, resources: { cpu: 2, memoryMb: 1024 } });
+    const job: Job = await this.deps.jobs.submit(SYSTEM_ACTOR, { type: DATASET_INGEST, payload, resources: { cpu: 1, memoryMb: 1024 } });
     return { version: null, job: { id: job.id, state: job.state } };
   }
 
