@@ -6,6 +6,7 @@ import { registerConfig } from './commands/config.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerJob } from './commands/job.js';
 import { registerKeys } from './commands/keys.js';
+import { registerRun } from './commands/run.js';
 import { registerStart } from './commands/start.js';
 import { registerWorker } from './commands/worker.js';
 import { EXIT, exitCodeForKind } from './exit-codes.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerKeys(program, globals);
   registerJob(program, globals);
   registerDataset(program, globals);
+  registerRun(program, globals);
   for (const command of program.commands) command.exitOverride();
   for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride();
   return program;
