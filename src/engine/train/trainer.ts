@@ -145,7 +145,8 @@ export class Trainer {
   }
 
   /**
-   * One optimizer step on `batch` ([B·T] inputs and targets), or on the sampler's next batch.
+   * One optimizer step on `batch` ([B·T] inputs and targets), or on the sampler's next batch (a
+   * caller's batch leaves the sampler where it was, so a resume replays only sampled batches).
    * Throws NonFiniteLossError when this step makes `maxNonFiniteInARow` non-finite steps in a row.
    */
   async step(batch?: TokenBatch): Promise<TrainStepReport> {
