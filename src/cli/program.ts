@@ -9,6 +9,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerRun } from './commands/run.js';
 import { registerStart } from './commands/start.js';
 import { registerWorker } from './commands/worker.js';
+import { registerWorkflow } from './commands/workflow.js';
 import { EXIT, exitCodeForKind } from './exit-codes.js';
 
 /** The `crucible` program; `run` parses argv and returns the exit code. */
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerJob(program, globals);
   registerDataset(program, globals);
   registerRun(program, globals);
+  registerWorkflow(program, globals);
   for (const command of program.commands) command.exitOverride();
   for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride();
   return program;
@@ -57,7 +59,9 @@ export async function run(argv: string[]): Promise<number> {
         : err instanceof CrucibleError
           ? { message: err.message, exitCode: exitCodeForKind(err.kind), code: err.code }
           : { message: `Internal error: ${(err as Error).message}`, exitCode: EXIT.unavailable, code: 'internal_error' };
-    if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+    // Details (e.g. a workflow file's findings) go with --json, so that scripts need not parse the message.
+    const details = err instanceof CliError ? err.details : undefined;
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code, message, ...(details === undefined ? {} : { details }) } }, null, 2)}\n`);
     process.stderr.write(`Error: ${message}\n`);
     return exitCode;
   }
