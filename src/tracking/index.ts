@@ -2,6 +2,6 @@
 export { TrackingService, type MetricSeriesQuery, type RunListQuery, type TrackingServiceDeps } from './service.js';
 export { RunStore } from './store.js';
 export { compareRuns, type ComparePoint } from './compare.js';
-export { withRunTracking, type JobLookup } from './job-runs.js';
+export { trackedEventSink, withRunTracking, type JobLookup } from './job-runs.js';
 export { registerTrackingRoutes } from './routes.js';
 export * from './schema.js';

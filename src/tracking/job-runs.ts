@@ -7,8 +7,9 @@
 import type { EventStore, JobEvent } from '../platform/events/index.js';
 import { newId } from '../platform/ids.js';
 import type { Logger } from '../platform/logger.js';
-import type { RunStatus } from './schema.js';
-import type { NewMetric, RunStore } from './store.js';
+import type { Database } from '../platform/db/index.js';
+import { MetricInputSchema, type RunStatus } from './schema.js';
+import { RunStore, type NewMetric } from './store.js';
 
 /** What the copier needs to know about a job: its type names the run. */
 export interface JobLookup {
@@ -20,7 +21,12 @@ export interface JobRunDeps {
   events: Pick<EventStore, 'list'>;
   jobs?: JobLookup;
   logger?: Pick<Logger, 'warn'>;
-  toMetric: (point: { name: string; value: number; step: number }, at: string) => NewMetric | null;
+}
+
+/** A job's metric event as a run metric point, or null when a run would refuse it (validated like log-batch). */
+export function toMetric(point: { name: string; value: number; step: number }, at: string): NewMetric | null {
+  const parsed = MetricInputSchema.safeParse({ name: point.name, value: point.value, step: point.step });
+  return parsed.success ? { name: parsed.data.name, step: parsed.data.step, value: parsed.data.value, at } : null;
 }
 
 const PAGE = 1000;
@@ -67,7 +73,7 @@ function digest(deps: JobRunDeps, jobId: string, events: JobEvent[]): { metrics:
   let status: { status: RunStatus; at: string } | null = null;
   for (const event of events) {
     if (event.kind === 'metric') {
-      const metric = deps.toMetric(event, event.at);
+      const metric = toMetric(event, event.at);
       if (metric) metrics.push(metric);
       else deps.logger?.warn({ jobId, seq: event.seq, name: event.name }, 'a job metric event is not a valid run metric; not copied to the run');
     } else if (event.kind === 'state') {
@@ -105,4 +111,19 @@ export function withRunTracking(sink: Pick<EventStore, 'append'>, tracking: { on
       return stored;
     },
   };
+}
+
+/**
+ * The worker's event sink with runs tracked, for processes that have no TrackingService (`crucible
+ * worker`): the event store, with each job's metric events copied to the job's run.
+ * @example startWorkerPool({ ..., events: trackedEventSink({ database, events, jobs: queue, logger }) })
+ */
+export function trackedEventSink(deps: { database: Database; events: Pick<EventStore, 'append' | 'list'>; jobs?: JobLookup; logger?: Pick<Logger, 'warn'> }): Pick<EventStore, 'append'> {
+  const jobRuns: JobRunDeps = {
+    store: new RunStore(deps.database),
+    events: deps.events,
+    ...(deps.jobs ? { jobs: deps.jobs } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  };
+  return withRunTracking(deps.events, { onJobEventsAppended: (jobId, appended) => onJobEventsAppended(jobRuns, jobId, appended) });
 }

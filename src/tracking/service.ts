@@ -15,7 +15,6 @@ import {
   LogArtifactInputSchema,
   LogBatchInputSchema,
   MAX_COMPARE_RUNS,
-  MetricInputSchema,
   paramText,
   UpdateRunInputSchema,
   type Artifact,
@@ -29,7 +28,7 @@ import {
   type RunView,
   type UpdateRunInput,
 } from './schema.js';
-import type { NewMetric, RunStore, RunWrite } from './store.js';
+import type { RunStore, RunWrite } from './store.js';
 
 export interface TrackingServiceDeps {
   store: RunStore;
@@ -106,7 +105,6 @@ export class TrackingService {
     this.jobRuns = {
       store: deps.store,
       events: deps.events,
-      toMetric: (point, at) => this.toMetric(point, at),
       ...(deps.jobs ? { jobs: deps.jobs } : {}),
       ...(deps.logger ? { logger: deps.logger } : {}),
     };
@@ -251,12 +249,6 @@ export class TrackingService {
       throw new NotFoundError('run_not_found', `No run ${missing.join(', ')}. List runs with: crucible run list`, { run_ids: missing });
     }
     return compareRuns(runs, await this.store.pointsOf(ids, options.names));
-  }
-
-  /** Metric points of a job's run, as the job-events copier writes them (validated like log-batch). */
-  toMetric(point: { name: string; value: number; step: number }, at: string): NewMetric | null {
-    const parsed = MetricInputSchema.safeParse(point);
-    return parsed.success ? { name: parsed.data.name, step: parsed.data.step, value: parsed.data.value, at } : null;
   }
 
   private checkCount(what: keyof typeof LOG_BATCH_LIMITS, count: number): void {

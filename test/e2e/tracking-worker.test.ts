@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/auth/index.js';
-import { withRunTracking, type RunView } from '../../src/tracking/index.js';
+import { trackedEventSink, type RunView } from '../../src/tracking/index.js';
 import { handlerRegistry } from '../../src/worker/handler-registry.js';
 import { Worker } from '../../src/worker/worker.js';
 import { bearer, createTestApp, type TestApp } from '../support/test-app.js';
 
 /**
- * A real worker whose event sink is wrapped with withRunTracking (what `crucible start` and
- * `crucible worker` must pass): a command job's CRUCIBLE_METRIC lines land in the job's run.
+ * A real worker whose event sink is trackedEventSink (what `crucible worker` must pass; `crucible
+ * start` passes withRunTracking(ctx.events, ctx.tracking)): a command job's CRUCIBLE_METRIC lines land in the job's run.
  */
 describe("a job's metric events land in its run through the worker", () => {
   let t: TestApp;
@@ -18,7 +18,8 @@ describe("a job's metric events land in its run through the worker", () => {
     t = await createTestApp();
     worker = new Worker({
       queue: t.ctx.queue,
-      events: withRunTracking(t.ctx.events, t.ctx.tracking),
+      // As `crucible worker` would: no TrackingService there, only the db and the event store.
+      events: trackedEventSink({ database: t.ctx.database, events: t.ctx.events, jobs: t.ctx.queue, logger: t.ctx.logger }),
       handlers: handlerRegistry({}),
       logger: t.ctx.logger,
       workRoot: path.join(t.config.home, 'work'),
