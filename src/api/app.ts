@@ -4,7 +4,7 @@ import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from '../app/context.js';
 import { registerAuthRoutes } from '../auth/index.js';
 import { registerDatasetRoutes } from '../datasets/index.js';
-import { registerJobRoutes } from '../jobs/index.js';
+import { registerJobRoutes, registerWorkerRoutes } from '../jobs/index.js';
 import { registerTrackingRoutes } from '../tracking/index.js';
 import { newId } from '../platform/ids.js';
 import { registerUploadRoutes, UploadService } from '../uploads/index.js';
@@ -59,6 +59,7 @@ export async function buildApi(ctx: AppContext): Promise<FastifyInstance> {
   registerAuthRoutes(app, { keys: ctx.keys, audit: ctx.audit });
   registerUploadRoutes(app, new UploadService(ctx.blobs, server.uploadLimitBytes));
   registerJobRoutes(app, ctx.jobs);
+  registerWorkerRoutes(app, ctx.workers);
   registerDatasetRoutes(app, ctx.datasets);
   registerWorkflowRoutes(app, ctx.workflows);
   registerTrackingRoutes(app, ctx.tracking);

@@ -6,7 +6,7 @@ import { openDatabase, type Database } from '../platform/db/index.js';
 import { createEventStore, type EventStore } from '../platform/events/index.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { createQueue, type JobQueue } from '../platform/queue/index.js';
-import { JobService, JobTypeRegistry } from '../jobs/index.js';
+import { JobService, JobTypeRegistry, WorkerRegistry } from '../jobs/index.js';
 import { DATASET_INGEST, DatasetService, DatasetStore, IngestJobPayloadSchema, ParquetCache } from '../datasets/index.js';
 import { homePath } from '../platform/config.js';
 import { WorkflowService, WorkflowStore } from '../workflows/index.js';
@@ -23,6 +23,8 @@ export interface AppContext {
   keys: KeyService;
   audit: AuditLog;
   jobs: JobService;
+  /** Workers that registered: what they offer and run (GET /api/v1/workers). */
+  workers: WorkerRegistry;
   datasets: DatasetService;
   /** Runs: params, tags, metric series, artifacts; jobs' metric events land in their run. */
   tracking: TrackingService;
@@ -66,6 +68,7 @@ export async function createAppContext(config: Config, options: { logger?: Logge
     keys: new KeyService(database),
     audit: new AuditLog(database),
     jobs,
+    workers: new WorkerRegistry(database),
     datasets,
     tracking,
     workflows: new WorkflowService({ store: new WorkflowStore(database), jobs, logger }),

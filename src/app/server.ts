@@ -30,7 +30,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     app = await buildApi(ctx);
     const address = await app.listen({ host: config.server.host, port: config.server.port });
     const url = address.replace('[::1]', 'localhost');
-    const workers = await startWorkerPool({ config, logger: ctx.logger, queue: ctx.queue, events: ctx.events });
+    const workers = await startWorkerPool({ config, logger: ctx.logger, queue: ctx.queue, events: ctx.events, registry: ctx.workers });
     // Picks up the workflows that were running when the server last stopped, then drives them on.
     const workflowScheduler = new WorkflowScheduler(ctx.workflows, ctx.jobs, { logger: ctx.logger }).start();
     let stopping: Promise<void> | undefined;

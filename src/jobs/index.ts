@@ -20,3 +20,5 @@ export {
   type SubmitJobInput,
 } from './schema.js';
 export { registerJobRoutes, type JobRoutesOptions } from './routes.js';
+export { WorkerRegistry, WorkerViewSchema, type WorkerPresence, type WorkerView } from './worker-registry.js';
+export { registerWorkerRoutes } from './worker-routes.js';

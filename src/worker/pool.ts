@@ -2,6 +2,7 @@ import { homePath, type Config } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import type { JobQueue } from '../platform/queue/index.js';
 import type { JobEventSink } from './events.js';
+import type { PresenceRegistry } from './presence.js';
 import { handlerRegistry } from './handler-registry.js';
 import { detectResources } from './resources.js';
 import { Worker } from './worker.js';
@@ -11,6 +12,8 @@ export interface WorkerPoolDeps {
   logger: Logger;
   queue: JobQueue;
   events: JobEventSink;
+  /** Where the worker registers itself (the jobs domain's WorkerRegistry over the metadata db). */
+  registry?: PresenceRegistry;
 }
 
 /**
@@ -37,6 +40,7 @@ export async function startWorkerPool(deps: WorkerPoolDeps): Promise<Worker | nu
     concurrency: config.worker.concurrency,
     pollMs: config.worker.pollMs,
     abortGraceMs: config.worker.abortGraceMs,
+    ...(deps.registry ? { registry: deps.registry } : {}),
   });
   worker.start();
   return worker;

@@ -3,6 +3,7 @@ import { openDatabase } from '../platform/db/index.js';
 import { createEventStore } from '../platform/events/index.js';
 import { createLogger } from '../platform/logger.js';
 import { createQueue } from '../platform/queue/index.js';
+import { WorkerRegistry } from '../jobs/index.js';
 import { startWorkerPool } from './pool.js';
 
 /**
@@ -19,7 +20,8 @@ export async function runWorkerProcess(config: Config, options: { quiet: boolean
     await events.close().catch((err: unknown) => logger.warn({ err }, 'closing the event store failed'));
     await database.close();
   };
-  const worker = await startWorkerPool({ config: { ...config, worker: { ...config.worker, concurrency: Math.max(1, config.worker.concurrency) } }, logger, queue, events }).catch(
+  const registry = new WorkerRegistry(database);
+  const worker = await startWorkerPool({ config: { ...config, worker: { ...config.worker, concurrency: Math.max(1, config.worker.concurrency) } }, logger, queue, events, registry }).catch(
     async (err: unknown) => {
       await close();
       throw err;

@@ -10,6 +10,7 @@ import { EventBuffer } from './event-buffer.js';
 import type { JobEventInput, JobEventSink } from './events.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import type { AbortCode } from './messages.js';
+import { WorkerPresenceReporter, type PresenceRegistry } from './presence.js';
 import { gpuSlots } from './resources.js';
 
 export interface WorkerOptions {
@@ -28,6 +29,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Abort (cancel, timeout) → hard kill of the handler's process group. */
   abortGraceMs?: number;
+  /** Where the worker registers and heartbeats what it runs (GET /api/v1/workers). */
+  registry?: PresenceRegistry;
 }
 
 export interface WorkerInfo {
@@ -63,10 +66,14 @@ export class Worker {
   private wake: (() => void) | undefined;
   /** GPU ids not given to a running job: each job gets its own (CUDA_VISIBLE_DEVICES). */
   private readonly freeGpus: string[];
+  private readonly presence: WorkerPresenceReporter | undefined;
 
   constructor(private readonly options: WorkerOptions) {
     this.id = options.id ?? `${os.hostname()}-${process.pid}-${newId().slice(-6)}`;
     this.freeGpus = gpuSlots(options.resources.gpus, process.env.CUDA_VISIBLE_DEVICES);
+    this.presence = options.registry
+      ? new WorkerPresenceReporter(options.registry, () => ({ ...this.info(), types: [...options.handlers.keys()] }), options.logger)
+      : undefined;
   }
 
   info(): WorkerInfo {
@@ -82,6 +89,7 @@ export class Worker {
     if (this.loopDone) return;
     this.options.logger.info({ worker: this.info().id, resources: this.options.resources, concurrency: this.options.concurrency, types: [...this.options.handlers.keys()] }, 'worker started');
     this.loopDone = this.loop();
+    void this.presence?.start();
   }
 
   /**
@@ -95,6 +103,7 @@ export class Worker {
       await this.loopDone;
       for (const job of this.active.values()) job.abort('worker_shutdown', graceMs);
       await Promise.all([...this.active.values()].map((job) => job.done));
+      await this.presence?.stop();
       this.options.logger.info({ worker: this.id }, 'worker stopped');
     })();
     return this.stopping;

@@ -232,6 +232,20 @@ export interface JobRunsTable {
 }
 
 /** Every table, by name: the type parameter of `Kysely<Tables>`. Later migrations extend this. */
+/** 0007-workers: one row per worker that registered. */
+export interface WorkersTable {
+  id: string;
+  host: string;
+  pid: number;
+  resources: string;
+  types: string;
+  running: string;
+  concurrency: number;
+  started_at: string;
+  last_seen_at: string;
+  stopped_at: string | null;
+}
+
 export interface Tables {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
@@ -249,4 +263,5 @@ export interface Tables {
   job_runs: JobRunsTable;
   workflow_runs: WorkflowRunsTable;
   workflow_steps: WorkflowStepsTable;
+  workers: WorkersTable;
 }

@@ -5,6 +5,7 @@ import * as jobEvents from './0003-job-events.js';
 import * as datasets from './0004-datasets.js';
 import * as workflows from './0005-workflows.js';
 import * as runs from './0006-runs.js';
+import * as workers from './0007-workers.js';
 
 /**
  * Every migration, in order. One set serves SQLite and PostgreSQL, so they use only what both
@@ -27,4 +28,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004-datasets': datasets,
   '0005-workflows': workflows,
   '0006-runs': runs,
+  '0007-workers': workers,
 };
