@@ -57,11 +57,14 @@ class SourceMap {
   private nodeAt(path: Path, key: boolean): Node | null {
     if (!this.doc) return null;
     let node: unknown = this.doc.contents;
+    // A missing field is reported at the key it should sit under (`with:` for a missing input).
+    let parentKey: Node | null = null;
     for (let i = 0; i < path.length; i++) {
       const segment = path[i]!;
       if (isMap(node)) {
         const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
-        if (!pair) return node as Node;
+        if (!pair) return parentKey ?? (node as Node);
+        parentKey = pair.key as Node;
         // The key itself, for "unknown field" errors; else its value (a key with no value: the key).
         if ((key && i === path.length - 1) || pair.value === null) return pair.key as Node;
         node = pair.value;
@@ -143,7 +146,7 @@ export function validateWorkflow(input: string | Record<string, unknown>, types:
   const top = WorkflowTopSchema.safeParse(value ?? {});
   if (!top.success) {
     zodIssues([], top.error, 'workflow_field_invalid', 'workflow');
-    if (top.error.issues.some((issue) => issue.path[0] === 'steps' || issue.path.length === 0)) return { findings, definition: null };
+    if (top.error.issues.some((issue) => issue.path[0] === 'steps' || (issue.path.length === 0 && issue.code !== 'unrecognized_keys'))) return { findings, definition: null };
   }
   const raw = (value as { steps: Record<string, unknown> }).steps;
   const ids = Object.keys(raw);
@@ -170,9 +173,10 @@ export function validateWorkflow(input: string | Record<string, unknown>, types:
     });
   }
   for (const cycle of findCycles(steps)) {
-    const [first, second] = cycle;
-    const i = steps[first!]!.needs.indexOf(second!);
-    add(needsPath(first!, i), 'workflow_cycle', `cycle ${[...cycle, first].join(' → ')}: a step cannot wait for itself; remove one of these needs.`);
+    // The edge into the cycle's first step: it needs the last one.
+    const first = cycle[0]!;
+    const i = steps[first]!.needs.indexOf(cycle[cycle.length - 1]!);
+    add(needsPath(first, i), 'workflow_cycle', `cycle ${[...cycle, first].join(' → ')}: a step cannot wait for itself; remove one of these needs.`);
   }
   const upstream = upstreamOf(steps);
 
