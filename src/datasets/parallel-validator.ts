@@ -18,6 +18,8 @@ const WORKER = new URL('./validator-worker.ts', import.meta.url).href;
 const BOOT = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER)}); });`;
 const BATCH = 1_000;
 const MAX_IN_FLIGHT = 4;
+// A small young generation keeps each thread's resident memory down; records die young anyway.
+const YOUNG_MB = Number(process.env.CRUCIBLE_VALIDATOR_YOUNG_MB ?? 8);
 
 /** The same interface as Validator's push API, with an async `finish` and a `drain` for backpressure. */
 export interface RecordValidator {
@@ -50,7 +52,7 @@ class ValidatorThread {
   private rejectResult: ((e: Error) => void) | undefined;
 
   constructor(config: ValidationConfig, private readonly withFields: boolean) {
-    this.worker = new Worker(BOOT, { eval: true, workerData: { config } });
+    this.worker = new Worker(BOOT, { eval: true, workerData: { config }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
     this.worker.on('message', (m: { type: 'ack' } | { type: 'result'; result: ValidationResult }) => {
       if (m.type === 'ack') {
         this.inFlight--;
