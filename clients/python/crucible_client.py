@@ -69,12 +69,15 @@ class CrucibleClient:
         self.max_batch = max(1, min(int(max_batch), MAX_METRICS_PER_BATCH))
         self.timeout = timeout
 
-    def request(self, method, route, body=None):
-        """One JSON call; an error answer raises CrucibleError."""
-        data = None if body is None else json.dumps(body, allow_nan=False).encode("utf-8")
+    def request(self, method, route, body=None, raw=None, size=None):
+        """One call with a JSON body (or `raw`: a binary file object of `size` bytes); an error answer raises CrucibleError."""
+        data = raw if raw is not None else (None if body is None else json.dumps(body, allow_nan=False).encode("utf-8"))
         request = urllib.request.Request(self.url + route, data=data, method=method)
         request.add_header("Accept", "application/json")
-        if data is not None:
+        if raw is not None:
+            request.add_header("Content-Type", "application/octet-stream")
+            request.add_header("Content-Length", str(size))
+        elif data is not None:
             request.add_header("Content-Type", "application/json")
         if self.key:
             request.add_header("Authorization", "Bearer " + self.key)
@@ -158,6 +161,16 @@ class Run:
                 batch = self._buffer[: self.client.max_batch]
                 self.client.request("POST", self._path + "/log-batch", {"metrics": batch})
                 del self._buffer[: len(batch)]
+
+    def log_artifact(self, path, name=None):
+        """Uploads a file (streamed, not read into memory) and names it in the run (default: its file name).
+        Artifacts are never overwritten: the same name for other bytes raises CrucibleError "artifact_conflict"."""
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            blob = self.client.request("POST", "/api/v1/uploads", raw=f, size=size)
+        name = name or os.path.basename(path)
+        self.record = self.client.request("POST", self._path + "/artifacts", {"name": name, "sha256": blob["sha256"]})
+        return self.record
 
     @property
     def pending(self):

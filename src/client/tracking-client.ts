@@ -89,6 +89,16 @@ export class CrucibleClient {
     return payload as T;
   }
 
+  /** Stores bytes on the server (POST /api/v1/uploads); returns their sha256 and size. */
+  async upload(bytes: Uint8Array): Promise<{ sha256: string; size: number }> {
+    const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/octet-stream' };
+    if (this.key) headers.authorization = `Bearer ${this.key}`;
+    const response = await fetch(`${this.url}/api/v1/uploads`, { method: 'POST', headers, body: bytes });
+    const payload = (await response.json()) as { sha256: string; size: number; error?: { code: string; message: string; details?: unknown } };
+    if (!response.ok) throw new CrucibleApiError(response.status, payload.error?.code ?? 'http_error', payload.error?.message ?? `upload answered ${response.status}`, payload.error?.details);
+    return payload;
+  }
+
   /** Creates a run (status `running`) and returns a handle that logs to it. */
   async createRun(input: { name?: string; params?: Record<string, ParamValue>; tags?: Record<string, ParamValue>; jobId?: string } = {}): Promise<TrackedRun> {
     const record = await this.request<RunRecord>('POST', '/api/v1/runs', {
@@ -179,6 +189,15 @@ export class TrackedRun {
     return this.chain.then(() => {
       if (this.failure !== undefined) throw this.failure;
     });
+  }
+
+  /**
+   * Uploads bytes and names them in the run (artifacts are never overwritten: the same name for
+   * other bytes is CrucibleApiError `artifact_conflict`).
+   */
+  async logArtifact(name: string, bytes: Uint8Array): Promise<RunRecord> {
+    const blob = await this.client.upload(bytes);
+    return this.client.request<RunRecord>('POST', `${this.path}/artifacts`, { name, sha256: blob.sha256 });
   }
 
   /** Points waiting to be sent. */

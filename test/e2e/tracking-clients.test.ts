@@ -11,9 +11,9 @@ import { bearer, createTestApp, type TestApp } from '../support/test-app.js';
 
 const PYTHON = '/usr/bin/python3';
 
-function runPython(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runPython(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', script], { env: { PATH: process.env.PATH, ...env } });
+    const child = spawn(PYTHON, ['-c', script, ...args], { env: { PATH: process.env.PATH, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -60,7 +60,7 @@ describe('tracking clients against a real server', () => {
 
   it('the single-file Python client (stdlib only) logs params, buffered metrics and status from a python3 process', async () => {
     const script = `
-import json, sys
+import json, os, sys
 sys.path.insert(0, ${JSON.stringify(path.join(REPO_ROOT, 'clients/python'))})
 from crucible_client import CrucibleClient, CrucibleError
 
@@ -73,6 +73,10 @@ with client.create_run("py-train", params={"lr": 3e-4, "batch_size": 32, "amp": 
         if step % 100 == 0:
             run.log_metrics({"acc": step / 2500.0}, step)
     out["pending_before_flush"] = run.pending
+    checkpoint = os.path.join(sys.argv[1], "model.pt")
+    with open(checkpoint, "wb") as f:
+        f.write(b"\\x00\\x01weights" * 1000)
+    run.log_artifact(checkpoint, name="checkpoints/model.pt")
     run.log_params({"epochs": 3})
     try:
         run.log_param("lr", 0.1)
@@ -93,7 +97,7 @@ except CrucibleError as err:
     out["missing"] = err.code
 print(json.dumps(out))
 `;
-    const result = await runPython(script, {});
+    const result = await runPython(script, [dir], {});
     expect(result.code, result.stderr).toBe(0);
     const out = JSON.parse(result.stdout.trim()) as { run: string; crashed: string; conflict: [number, string]; missing: string; pending_before_flush: number };
     expect(out.conflict).toEqual([409, 'param_conflict']);
@@ -111,6 +115,9 @@ print(json.dumps(out))
       metrics: { loss: { step: 2499, value: 10 / 2500 }, acc: { step: 2400, value: 2400 / 2500 } },
     });
     expect(run.end_time).not.toBeNull();
+    expect(run.artifacts).toEqual([expect.objectContaining({ name: 'checkpoints/model.pt', size: 9000 })]);
+    const artifact = await t.app.inject({ url: `/api/v1/runs/${out.run}/artifacts/checkpoints/model.pt`, headers: bearer(editor) });
+    expect(artifact.rawPayload.subarray(0, 9)).toEqual(Buffer.from('\x00\x01weights', 'latin1'));
     const loss = await series(out.run, 'loss');
     expect(loss).toHaveLength(2500);
     expect(loss.map((p) => p.step)).toEqual(Array.from({ length: 2500 }, (_, i) => i));
@@ -127,6 +134,9 @@ print(json.dumps(out))
     await run.logParams({ warmup: 100 });
     await expect(run.logParams({ lr: 0.02 })).rejects.toMatchObject({ status: 409, code: 'param_conflict' });
     await expect(run.logParams({ lr: 0.02 })).rejects.toBeInstanceOf(CrucibleApiError);
+    const withArtifact = await run.logArtifact('eval/report.json', new TextEncoder().encode('{"acc": 0.9}'));
+    expect(withArtifact.artifacts).toEqual([expect.objectContaining({ name: 'eval/report.json', size: 12 })]);
+    await expect(run.logArtifact('eval/report.json', new TextEncoder().encode('{}'))).rejects.toMatchObject({ code: 'artifact_conflict' });
     const finished = await run.finish();
     expect(run.pending).toBe(0);
     expect(finished).toMatchObject({ status: 'finished', params: { lr: '0.01', warmup: '100' }, metrics: { loss: { step: 1499 } } });
