@@ -13,7 +13,7 @@ const PYTHON = '/usr/bin/python3';
 
 function runPython(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', script, ...args], { env: { PATH: process.env.PATH, ...env } });
+    const child = spawn(PYTHON, ['-c', script, ...args], { env: { PATH: process.env.PATH, PYTHONDONTWRITEBYTECODE: '1', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
