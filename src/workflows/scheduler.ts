@@ -19,6 +19,8 @@ export class WorkflowScheduler {
   private readonly pollMs: number;
   private readonly logger: Logger | undefined;
   private readonly watching = new Map<string, AbortController>();
+  /** Advances started by job events, awaited by `stop` so none outlives the db. */
+  private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private tick: Promise<void> = Promise.resolve();
   private stopped = true;
@@ -47,6 +49,7 @@ export class WorkflowScheduler {
     for (const watch of this.watching.values()) watch.abort();
     this.watching.clear();
     await this.tick;
+    await Promise.all([...this.inFlight]);
   }
 
   /** Reconciles every unfinished run now (also what `start` does first). */
@@ -75,7 +78,15 @@ export class WorkflowScheduler {
     }
   }
 
-  private async advance(runId: string): Promise<void> {
+  private advance(runId: string): Promise<void> {
+    const running = this.advanceRun(runId);
+    this.inFlight.add(running);
+    void running.finally(() => this.inFlight.delete(running));
+    return running;
+  }
+
+  private async advanceRun(runId: string): Promise<void> {
+    if (this.stopped) return;
     try {
       await this.workflows.advance(runId);
       for (const jobId of await this.workflows.activeJobs(runId)) this.watch(runId, jobId);

@@ -155,6 +155,12 @@ export class WorkflowService {
       });
     }
     const steps = await this.store.steps(id);
+    const stopping = steps.filter((step) => step.state === 'queued' || step.state === 'running').map((step) => step.stepId);
+    if (stopping.length) {
+      throw new ConflictError('workflow_not_retryable', `Workflow ${id} still has steps stopping (${stopping.join(', ')}); retry once they have stopped. Check with: crucible workflow status ${id}`, {
+        steps: stopping,
+      });
+    }
     const again = steps.filter((step) => step.state === 'failed' || step.state === 'cancelled');
     this.requireStepRoles(actor, run.definition, again.map((step) => step.stepId));
     for (const step of again) {
