@@ -4,6 +4,7 @@ import { buildApi } from '../api/app.js';
 import { ADMIN_KEY_FILE, bootstrapAdminKey } from '../auth/index.js';
 import type { Config } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
+import { withRunTracking } from '../tracking/index.js';
 import { startWorkerPool, type Worker } from '../worker/index.js';
 import { WorkflowScheduler } from '../workflows/index.js';
 import { createAppContext, type AppContext } from './context.js';
@@ -30,7 +31,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     app = await buildApi(ctx);
     const address = await app.listen({ host: config.server.host, port: config.server.port });
     const url = address.replace('[::1]', 'localhost');
-    const workers = await startWorkerPool({ config, logger: ctx.logger, queue: ctx.queue, events: ctx.events, registry: ctx.workers });
+    const workers = await startWorkerPool({ config, logger: ctx.logger, queue: ctx.queue, events: withRunTracking(ctx.events, ctx.tracking), registry: ctx.workers });
     // Picks up the workflows that were running when the server last stopped, then drives them on.
     const workflowScheduler = new WorkflowScheduler(ctx.workflows, ctx.jobs, { logger: ctx.logger }).start();
     let stopping: Promise<void> | undefined;

@@ -4,6 +4,7 @@ import { createEventStore } from '../platform/events/index.js';
 import { createLogger } from '../platform/logger.js';
 import { createQueue } from '../platform/queue/index.js';
 import { WorkerRegistry } from '../jobs/index.js';
+import { trackedEventSink } from '../tracking/index.js';
 import { startWorkerPool } from './pool.js';
 
 /**
@@ -21,7 +22,7 @@ export async function runWorkerProcess(config: Config, options: { quiet: boolean
     await database.close();
   };
   const registry = new WorkerRegistry(database);
-  const worker = await startWorkerPool({ config: { ...config, worker: { ...config.worker, concurrency: Math.max(1, config.worker.concurrency) } }, logger, queue, events, registry }).catch(
+  const worker = await startWorkerPool({ config: { ...config, worker: { ...config.worker, concurrency: Math.max(1, config.worker.concurrency) } }, logger, queue, events: trackedEventSink({ database, events, jobs: queue, logger }), registry }).catch(
     async (err: unknown) => {
       await close();
       throw err;

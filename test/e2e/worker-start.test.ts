@@ -47,6 +47,12 @@ describe('crucible start: command jobs through the API and the in-process worker
     expect(items).toContainEqual(expect.objectContaining({ kind: 'log', message: 'training', stream: 'stdout' }));
     expect(items).toContainEqual(expect.objectContaining({ kind: 'metric', name: 'loss', value: 0.25, step: 3 }));
     expect(items.filter((e) => e.kind === 'state').map((e) => e.state)).toEqual(['queued', 'running', 'succeeded']);
+    // The job's metrics are tracked in its run, which ends finished with the job.
+    const runs = (await api('GET', `/api/v1/runs?job=${id}`)).body.items as Array<{ id: string; status: string }>;
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.status).toBe('finished');
+    const series = (await api('GET', `/api/v1/runs/${runs[0]!.id}/metrics?name=loss`)).body.items as Array<Record<string, unknown>>;
+    expect(series).toEqual([expect.objectContaining({ name: 'loss', step: 3, value: 0.25 })]);
   });
 
   it('refuses a command job from an editor', async () => {
