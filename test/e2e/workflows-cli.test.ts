@@ -86,6 +86,23 @@ describe('crucible workflow', () => {
     expect(run.stderr).toContain('crucible workflow retry');
   });
 
+  it('cancel stops a running workflow; retry --wait runs its cancelled steps again to success', async () => {
+    const marker = path.join(dir, 'ran-once');
+    const flaky = file('cancel.yaml', `name: cancel-me\nsteps:\n  first:\n    uses: noop\n  hang:\n    uses: command\n    needs: [first]\n    with: { command: [sh, -c, "if [ -e ${marker} ]; then exit 0; fi; touch ${marker}; exec sleep 60"] }\n  last:\n    uses: noop\n    needs: [hang]\n`);
+    const { id } = JSON.parse(cli('--json', 'workflow', 'run', flaky).stdout) as { id: string };
+    await until(id, (view) => view.steps.hang!.state === 'running');
+    const cancelled = cli('--json', 'workflow', 'cancel', id);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({ id, state: 'cancelled', steps: { last: { state: 'cancelled' } } });
+    await until(id, (view) => view.steps.hang!.state === 'cancelled');
+    const retried = cli('workflow', 'retry', id, '--wait');
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout).toContain(`Workflow ${id} succeeded.`);
+    const view = await status(id);
+    expect(Object.values(view.steps).map((step) => step.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(view.steps.hang!.attempt).toBe(2);
+  });
+
   it('completes a workflow across a server restart (the reconciler picks it up)', async () => {
     const slow = file('slow.yaml', 'name: slow\nsteps:\n  first:\n    uses: noop\n  slow:\n    uses: noop\n    needs: [first]\n    with: { sleepMs: 4000 }\n  last:\n    uses: noop\n    needs: [slow]\n');
     const run = cli('--json', 'workflow', 'run', slow);

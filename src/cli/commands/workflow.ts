@@ -141,6 +141,7 @@ export function registerWorkflow(program: Command, globals: () => GlobalOptions)
     .command('list')
     .description('Workflow runs, newest first')
     .option('--state <state>', 'only runs in this state (queued, running, succeeded, failed, cancelled)')
+    .addHelpText('after', '\nExamples:\n  $ crucible workflow list\n  $ crucible workflow list --state failed --json\n')
     .action(async (options: { state?: string }) => {
       const items = await clientOf(globals()).listAll<WorkflowSummary>(`/api/v1/workflows${options.state ? `?state=${encodeURIComponent(options.state)}` : ''}`);
       emit(globals(), { items }, () =>
@@ -155,6 +156,7 @@ export function registerWorkflow(program: Command, globals: () => GlobalOptions)
     .command('cancel')
     .description('Cancel a run: its queued and running steps are cancelled, the rest never start')
     .argument('<id>', 'the workflow run id')
+    .addHelpText('after', '\nExamples:\n  $ crucible workflow cancel wf_01JD0Z6T9W2Q4S8Y3M6N5P7R1K\n')
     .action(async (id: string) => {
       const view = await clientOf(globals()).request<WorkflowView>('POST', `${workflowPath(id)}/cancel`);
       emit(globals(), view, () => `Workflow ${view.id} is ${view.state}.`);
@@ -165,6 +167,7 @@ export function registerWorkflow(program: Command, globals: () => GlobalOptions)
     .description('Run the failed and cancelled steps of a failed or cancelled run again, keeping the succeeded ones')
     .argument('<id>', 'the workflow run id')
     .option('--wait', 'follow the run until it ends; exit 1 when it failed or was cancelled')
+    .addHelpText('after', '\nExamples:\n  $ crucible workflow retry wf_01JD0Z6T9W2Q4S8Y3M6N5P7R1K --wait\n')
     .action(async (id: string, options: { wait?: boolean }) => {
       const retried = await clientOf(globals()).request<WorkflowView>('POST', `${workflowPath(id)}/retry`);
       if (!options.wait) {
