@@ -130,6 +130,10 @@ async function runPasses(input: PassInput, validator: RecordValidator, total: nu
     });
   }
   if (records === 0) throw noRecords(label, skipped);
+  if (validator.records !== records) {
+    // Record ids in the report are row positions: the Node pass and DuckDB must agree on the rows.
+    throw new Error(`ingest of ${label}: the validator saw ${validator.records} records but DuckDB wrote ${records} rows`);
+  }
   await withDuck(scratch, control, async (duck) => {
     if (!(await hasColumn(duck, parquet, options.textField))) {
       const columns = await columnNames(duck, parquet);
