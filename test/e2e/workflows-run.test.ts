@@ -11,17 +11,22 @@ import { z } from 'zod';
 import type { JobView } from '../../src/jobs/index.js';
 import { WorkflowScheduler, type WorkflowView } from '../../src/workflows/index.js';
 import { bearer, createTestApp, type TestApp } from '../support/test-app.js';
+import { testPostgresUrl } from '../support/team-services.js';
 import { createWorkerHarness, type WorkerHarness } from '../support/worker-harness.js';
 
 const FINISHED = ['succeeded', 'failed', 'cancelled'];
 
-describe('workflows run on a real worker', () => {
+// SQLite always; PostgreSQL too when CRUCIBLE_TEST_POSTGRES_URL names one (team mode's metadata db).
+const DIALECTS: Array<'sqlite' | 'postgres'> = testPostgresUrl ? ['sqlite', 'postgres'] : ['sqlite'];
+
+describe.each(DIALECTS)('workflows run on a real worker (%s)', (dialect) => {
   let t: TestApp;
   let h: WorkerHarness;
   let scheduler: WorkflowScheduler;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // A short lease: the worker heartbeats (and so notices a cancel) every leaseMs / 3.
+    t = await createTestApp({ dialect, config: { queue: { leaseMs: 1_500 } } });
     // The fixture handler the harness's worker has: returns {text, attempt} as the step's outputs.
     t.ctx.jobs.types.register({ type: 'test.echo', payload: z.object({ text: z.string() }), role: 'editor', description: 'echoes its text (tests)' });
     h = await createWorkerHarness({ queue: t.ctx.queue, events: t.ctx.events, concurrency: 3 });
