@@ -7,7 +7,7 @@ import { createEventStore, type EventStore } from '../platform/events/index.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { createQueue, type JobQueue } from '../platform/queue/index.js';
 import { JobService, JobTypeRegistry, WorkerRegistry } from '../jobs/index.js';
-import { DATASET_INGEST, DatasetService, DatasetStore, IngestJobPayloadSchema, ParquetCache } from '../datasets/index.js';
+import { datasetJobTypes, DatasetService, DatasetStore, ParquetCache } from '../datasets/index.js';
 import { homePath } from '../platform/config.js';
 import { WorkflowService, WorkflowStore } from '../workflows/index.js';
 import { RunStore, TrackingService } from '../tracking/index.js';
@@ -55,7 +55,9 @@ export async function createAppContext(config: Config, options: { logger?: Logge
   const blobs = await open(() => createBlobStore(config));
   const queue = await open(() => createQueue(config.queue, { database }));
   const events = await open(() => createEventStore(config, { database }));
-  const jobs = new JobService(queue, events, new JobTypeRegistry().register({ type: DATASET_INGEST, payload: IngestJobPayloadSchema, role: 'admin', description: 'ingests a file into a dataset version (use POST /api/v1/datasets)' }));
+  const jobTypes = new JobTypeRegistry();
+  for (const definition of datasetJobTypes) jobTypes.register(definition);
+  const jobs = new JobService(queue, events, jobTypes);
   const datasets = new DatasetService({ store: new DatasetStore(database), blobs, cache: new ParquetCache(blobs, homePath(config, 'cache', 'datasets')), workDir: homePath(config, 'work', 'datasets'), jobs });
   const tracking = new TrackingService({ store: new RunStore(database), blobs, events, jobs: queue, logger });
   return {

@@ -1,5 +1,6 @@
 /** The `dataset.ingest` job: its type name and payload (shared by the service and the handler). */
 import { z } from 'zod';
+import type { JobTypeDefinition } from '../jobs/index.js';
 import { DatasetFormatSchema, DatasetNameSchema } from './schema.js';
 
 export const DATASET_INGEST = 'dataset.ingest';
@@ -20,3 +21,15 @@ export const IngestJobPayloadSchema = z
   })
   .refine((p) => (p.upload === undefined) !== (p.path === undefined), { message: 'give exactly one of upload or path' });
 export type IngestJobPayload = z.infer<typeof IngestJobPayloadSchema>;
+
+/** The job types this domain adds to the platform's registry. */
+export const datasetJobTypes: JobTypeDefinition[] = [
+  {
+    type: DATASET_INGEST,
+    payload: IngestJobPayloadSchema,
+    // Submitted by the datasets service on the caller's behalf (POST /api/v1/datasets checks the
+    // caller's role); directly through /api/v1/jobs only by admins, since it can read server paths.
+    role: 'admin',
+    description: 'ingests a file into a dataset version (use POST /api/v1/datasets)',
+  },
+];
