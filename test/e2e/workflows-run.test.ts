@@ -12,7 +12,7 @@ import type { JobView } from '../../src/jobs/index.js';
 import { WorkflowScheduler, type WorkflowView } from '../../src/workflows/index.js';
 import { bearer, createTestApp, type TestApp } from '../support/test-app.js';
 import { testPostgresUrl } from '../support/team-services.js';
-import { createWorkerHarness, type WorkerHarness } from '../support/worker-harness.js';
+import { createWorkerHarness, waitForJob, type WorkerHarness } from '../support/worker-harness.js';
 
 const FINISHED = ['succeeded', 'failed', 'cancelled'];
 
@@ -191,12 +191,27 @@ steps:
     expect((await job(view.steps.slow!.job_id!)).state).toBe('cancelled');
   });
 
+  it('a scheduler started later (a restarted server) reconciles a run whose jobs moved on meanwhile', async () => {
+    await scheduler.stop();
+    const { id } = (await submit('name: offline\nsteps:\n  a:\n    uses: noop\n  b:\n    uses: noop\n    needs: [a]\n')).json() as WorkflowView;
+    const a = (await get(id)).steps.a!.job_id!;
+    await waitForJob(t.ctx.queue, a, ['succeeded']);
+    // Nothing drives the run while no scheduler runs: a's job is done, but b was never submitted.
+    const stale = await get(id);
+    expect([stale.steps.a!.state, stale.steps.b!.state, stale.steps.b!.job_id]).toEqual(['queued', 'queued', null]);
+    scheduler = new WorkflowScheduler(t.ctx.workflows, t.ctx.jobs, { pollMs: 250 }).start();
+    const view = await finished(id);
+    expect(view.state).toBe('succeeded');
+    expect(states(view)).toEqual({ a: 'succeeded', b: 'succeeded' });
+  });
+
   it('lists runs newest first with step counts', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/api/v1/workflows?limit=2', headers: bearer(t.adminKey) });
     expect(response.statusCode).toBe(200);
     const page = response.json() as { items: Array<{ name: string; step_counts: Record<string, number> }>; next_cursor: string | null };
-    expect(page.items.map((item) => item.name)).toEqual(['long', 'flaky']);
-    expect(page.items[1]!.step_counts).toEqual({ succeeded: 3 });
+    expect(page.items.map((item) => item.name)).toEqual(['offline', 'long']);
+    expect(page.items[0]!.step_counts).toEqual({ succeeded: 2 });
+    expect(page.items[1]!.step_counts).toEqual({ cancelled: 2 });
     expect(page.next_cursor).not.toBeNull();
   });
 
