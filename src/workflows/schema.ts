@@ -22,11 +22,16 @@ export const StepDefinitionSchema = z.strictObject({
 });
 export type StepDefinition = z.output<typeof StepDefinitionSchema>;
 
+export const MAX_STEPS = 500;
+
 /** The file's top level; each step is checked on its own (validate.ts) so that every error is reported. */
 export const WorkflowTopSchema = z.strictObject({
   name: z.string().regex(STEP_ID, 'a workflow name is letters, digits, _ and -, starting with a letter'),
   description: z.string().optional(),
-  steps: z.record(z.string(), z.unknown()).refine((steps) => Object.keys(steps).length > 0, 'a workflow needs at least one step'),
+  steps: z
+    .record(z.string(), z.unknown())
+    .refine((steps) => Object.keys(steps).length > 0, 'a workflow needs at least one step')
+    .refine((steps) => Object.keys(steps).length <= MAX_STEPS, `a workflow has at most ${MAX_STEPS} steps; split it into several`),
 });
 
 export interface WorkflowDefinition {

@@ -3,6 +3,7 @@
  * are compare-and-set on the step's state (and attempt), so two schedulers (two API replicas, or a
  * scheduler tick racing a request) never both move one step.
  */
+import { sql } from 'kysely';
 import type { Actor } from '../auth/index.js';
 import type { Database } from '../platform/db/index.js';
 import type { WorkflowRunsTable, WorkflowStepsTable } from '../platform/db/tables.js';
@@ -142,8 +143,9 @@ export class WorkflowStore {
   /** Runs that still need the scheduler: unfinished ones, and finished ones with a step still queued or running (a cancel in flight). */
   async activeRunIds(): Promise<string[]> {
     const db = this.database.db;
-    const unfinished = await db.selectFrom('workflow_runs').select('id').where('state', 'in', ['queued', 'running']).execute();
-    const inFlight = await db.selectFrom('workflow_steps').select('run_id').distinct().where('state', 'in', ['queued', 'running']).execute();
+    // Literal states (not bound parameters), so that SQLite can use the partial indexes of 0005-workflows.
+    const unfinished = await db.selectFrom('workflow_runs').select('id').where(sql<boolean>`state in ('queued', 'running')`).execute();
+    const inFlight = await db.selectFrom('workflow_steps').select('run_id').distinct().where(sql<boolean>`state in ('queued', 'running')`).execute();
     return [...new Set([...unfinished.map((row) => row.id), ...inFlight.map((row) => row.run_id)])];
   }
 

@@ -48,4 +48,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('workflow_steps_pk', ['run_id', 'step_id'])
     .execute();
   await db.schema.createIndex('workflow_steps_job_idx').on('workflow_steps').column('job_id').execute();
+  // And the steps still in flight (a cancelled run whose jobs are stopping).
+  await db.schema
+    .createIndex('workflow_steps_active_idx')
+    .on('workflow_steps')
+    .column('run_id')
+    .where(sql<boolean>`state in ('queued', 'running')`)
+    .execute();
 }
