@@ -41,7 +41,8 @@ function withFileName(err: unknown, file: string): unknown {
 function statusTable(view: WorkflowView): string {
   const rows = view.order.map((id) => {
     const step = view.steps[id]!;
-    return [id, step.uses, step.state, step.job_id, step.needs.join(',') || null, step.reason];
+    // A queued step with no job yet is waiting for its needs.
+    return [id, step.uses, step.state === 'queued' && !step.job_id ? 'waiting' : step.state, step.job_id, step.needs.join(',') || null, step.reason];
   });
   return `Workflow ${view.id} (${view.name}): ${view.state}\n\n${table(['STEP', 'USES', 'STATE', 'JOB', 'NEEDS', 'REASON'], rows)}`;
 }
