@@ -62,7 +62,7 @@ export class WorkflowService {
   private readonly store: WorkflowStore;
   private readonly jobs: JobService;
   private readonly logger: Logger | undefined;
-  /** One advance at a time per run in this process (the db's compare-and-set covers other processes). */
+  /** One change at a time per run in this process (the db's compare-and-set covers other processes). */
   private readonly advancing = new Map<string, Promise<void>>();
 
   constructor(deps: WorkflowServiceDeps) {
@@ -125,8 +125,9 @@ export class WorkflowService {
   /** Stops the run: steps not yet submitted are cancelled, queued and running jobs are cancelled. A finished run is returned unchanged. */
   async cancel(actor: Actor, id: string): Promise<WorkflowView> {
     requireRole(actor, 'editor', 'Cancelling workflows');
-    const run = await this.requireRun(id);
-    if (run.state === 'queued' || run.state === 'running') {
+    await this.exclusive(id, async () => {
+      const run = await this.requireRun(id);
+      if (run.state !== 'queued' && run.state !== 'running') return;
       await this.store.updateRun(id, ['queued', 'running'], 'cancelled', new Date().toISOString());
       const now = new Date().toISOString();
       for (const step of await this.store.steps(id)) {
@@ -136,8 +137,8 @@ export class WorkflowService {
           await this.jobs.cancel(actor, step.jobId);
         }
       }
-      await this.advance(id);
-    }
+      await this.advanceNow(id);
+    });
     return this.view(await this.requireRun(id));
   }
 
@@ -148,6 +149,11 @@ export class WorkflowService {
    */
   async retry(actor: Actor, id: string): Promise<WorkflowView> {
     requireRole(actor, 'editor', 'Retrying workflows');
+    await this.exclusive(id, () => this.retryNow(actor, id));
+    return this.view(await this.requireRun(id));
+  }
+
+  private async retryNow(actor: Actor, id: string): Promise<void> {
     const run = await this.requireRun(id);
     if (run.state !== 'failed' && run.state !== 'cancelled') {
       throw new ConflictError('workflow_not_retryable', `Workflow ${id} is ${run.state}; only a failed or cancelled workflow can be retried. Check it with: crucible workflow status ${id}`, {
@@ -167,8 +173,7 @@ export class WorkflowService {
       await this.store.updateStep(id, step.stepId, step, { state: 'pending', jobId: null, outputs: null, reason: null, startedAt: null, finishedAt: null });
     }
     await this.store.updateRun(id, ['failed', 'cancelled'], 'running', new Date().toISOString());
-    await this.advance(id);
-    return this.view(await this.requireRun(id));
+    await this.advanceNow(id);
   }
 
   /** Runs that the scheduler should advance. */
@@ -183,9 +188,17 @@ export class WorkflowService {
 
   /** Brings a run up to date with its jobs and submits what can start; safe to call any time, from anywhere. */
   advance(id: string): Promise<void> {
+    return this.exclusive(id, () => this.advanceNow(id));
+  }
+
+  /** Runs `fn` after every other change of this run made in this process (advance, cancel, retry). */
+  private exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.advancing.get(id) ?? Promise.resolve();
-    const next = previous.then(() => this.advanceNow(id));
-    const settled = next.catch(() => undefined);
+    const next = previous.then(fn);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
     this.advancing.set(id, settled);
     void settled.then(() => {
       if (this.advancing.get(id) === settled) this.advancing.delete(id);
@@ -306,6 +319,11 @@ export class WorkflowService {
       return;
     }
     await set(step, { state: 'queued', attempt, jobId: job.id });
+    if (!(await this.store.steps(run.id)).some((s) => s.stepId === step.stepId && s.jobId === job.id)) {
+      // Another process moved the step first (e.g. a cancel): this job must not run on its own.
+      await this.jobs.cancel(run.actor, job.id).catch(() => undefined);
+      return;
+    }
     this.logger?.debug({ workflow: run.id, step: step.stepId, job: job.id }, 'workflow step submitted');
   }
 
