@@ -8,7 +8,7 @@ import { spawnServer } from './support/child-server.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CONNECTIONS = 32;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function measure(url: string, headers: Record<string, string> = {}): Promise<number> {
   const run = (duration: number) => autocannon({ url, connections: CONNECTIONS, duration, headers });

@@ -15,11 +15,20 @@ export function registerMetrics(app: FastifyInstance): Registry {
     registers: [registry],
   });
 
+  // One labelled child per (method, route, status), made once: prom-client hashes label objects on every
+  // call otherwise. Routes are patterns, not URLs, so the set stays small.
+  const children = new Map<string, { count: { inc(): void }; latency: { observe(seconds: number): void } }>();
   app.addHook('onResponse', async (request, reply) => {
-    // The route pattern, not the URL, so that ids do not explode the label set.
-    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
-    requests.inc(labels);
-    duration.observe(labels, reply.elapsedTime / 1000);
+    const route = request.routeOptions.url ?? 'unmatched';
+    const key = `${request.method} ${route} ${reply.statusCode}`;
+    let child = children.get(key);
+    if (!child) {
+      const labels = { method: request.method, route, status: String(reply.statusCode) };
+      child = { count: requests.labels(labels), latency: duration.labels(labels) };
+      children.set(key, child);
+    }
+    child.count.inc();
+    child.latency.observe(reply.elapsedTime / 1000);
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
