@@ -25,10 +25,21 @@ function bearerToken(request: FastifyRequest): string | undefined {
  */
 export function registerAuthentication(app: FastifyInstance, keys: KeyService): void {
   app.decorateRequest('actor', null);
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.public) return;
+  // A callback hook, not an async one: a key seen in the last seconds is answered from the cache with
+  // no promise and no extra event-loop turn (measured in bench:api).
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config?.public) return done();
     const path = request.url;
-    if (!PROTECTED_PREFIXES.some((prefix) => path.startsWith(prefix))) return;
-    request.actor = await keys.authenticate(bearerToken(request));
+    if (!PROTECTED_PREFIXES.some((prefix) => path.startsWith(prefix))) return done();
+    const token = bearerToken(request);
+    const cached = keys.cachedActor(token);
+    if (cached) {
+      request.actor = cached;
+      return done();
+    }
+    keys.authenticate(token).then((actor) => {
+      request.actor = actor;
+      done();
+    }, done);
   });
 }

@@ -18,7 +18,7 @@ export function registerMetrics(app: FastifyInstance): Registry {
   // One labelled child per (method, route, status), made once: prom-client hashes label objects on every
   // call otherwise. Routes are patterns, not URLs, so the set stays small.
   const children = new Map<string, { count: { inc(): void }; latency: { observe(seconds: number): void } }>();
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const key = `${request.method} ${route} ${reply.statusCode}`;
     let child = children.get(key);
@@ -29,6 +29,7 @@ export function registerMetrics(app: FastifyInstance): Registry {
     }
     child.count.inc();
     child.latency.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

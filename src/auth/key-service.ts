@@ -71,6 +71,17 @@ export class KeyService {
     });
   }
 
+  /**
+   * The actor of a key authenticated in the last moments (the auth cache), without waiting for anything;
+   * undefined means "call authenticate()". Lets the API answer most requests without an async hop.
+   */
+  cachedActor(presented: string | undefined): Actor | undefined {
+    if (!presented) return undefined;
+    const cached = this.cache.get(presented);
+    if (cached) this.touch(cached.id).catch(() => undefined); // best effort: last_used_at is informational
+    return cached;
+  }
+
   /** The actor behind a presented key; UnauthenticatedError (one message for every reason) otherwise. */
   async authenticate(presented: string | undefined): Promise<Actor> {
     if (!presented) throw new UnauthenticatedError();
