@@ -5,12 +5,8 @@ import { actorOf } from './request-actor.js';
 import type { AuditLog } from './audit-log.js';
 import type { KeyService } from './key-service.js';
 import { ApiKeySchema, AuditEntrySchema, CreatedKeySchema, CreateKeyInputSchema, RoleSchema } from './schema.js';
+import { ErrorBodySchema as ErrorBody, PageQuerySchema as ListQuery } from '../platform/http-schemas.js';
 
-const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().optional(),
-});
-const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 /** /api/v1/keys, /api/v1/me and /api/v1/audit. */

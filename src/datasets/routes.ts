@@ -13,10 +13,9 @@ import {
   RowsResultSchema,
 } from './schema.js';
 import type { DatasetService } from './service.js';
+import { ErrorBodySchema as ErrorBody, PageQuerySchema as ListQuery } from '../platform/http-schemas.js';
 
-const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
-const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), cursor: z.string().optional() });
 const NameParams = z.object({ name: z.string().min(1).max(100) });
 /** `version` is a number or `latest`. */
 const VersionParams = NameParams.extend({ version: z.string().min(1).max(20) });

@@ -8,8 +8,8 @@ import { JOB_STATES, type JobState } from '../platform/queue/index.js';
 import { lastEventIdOf, sendEventStream, wantsEventStream, type SseEvent } from './event-stream.js';
 import { JobEventViewSchema, jobEventView, JobViewSchema, jobView, SubmitJobBodySchema, submitInputOf } from './schema.js';
 import type { JobService } from './service.js';
+import { ErrorBodySchema as ErrorBody } from '../platform/http-schemas.js';
 
-const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 

@@ -19,8 +19,8 @@ import {
   type RunStatus,
 } from './schema.js';
 import type { TrackingService } from './service.js';
+import { ErrorBodySchema as ErrorBody } from '../platform/http-schemas.js';
 
-const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 

@@ -4,8 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../auth/index.js';
 import type { UploadService } from './service.js';
+import { ErrorBodySchema as ErrorBody } from '../platform/http-schemas.js';
 
-const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
 
 /** POST /api/v1/uploads: the raw body (application/octet-stream) streamed into the blob store. */
 export function registerUploadRoutes(app: FastifyInstance, uploads: UploadService): void {

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { actorOf } from '../auth/index.js';
 import { WORKFLOW_STATES, WorkflowBodySchema, WorkflowFindingSchema, WorkflowSummarySchema, WorkflowViewSchema } from './schema.js';
 import type { WorkflowService } from './service.js';
+import { ErrorBodySchema as ErrorBody } from '../platform/http-schemas.js';
 
-const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
