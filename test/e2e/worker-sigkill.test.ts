@@ -74,7 +74,13 @@ describe('worker killed with SIGKILL mid-job', () => {
     expect(readFileSync(path.join(site.outDir, `${job.id}.published`), 'utf8').trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(readFileSync(path.join(site.outDir, `${job.id}.out`), 'utf8'))).toEqual({ jobId: job.id, steps: 12, resumedFrom });
 
-    const states = (await site.events.list(job.id)).filter((e) => e.kind === 'state').map((e) => e.kind === 'state' && e.state);
+    // The worker completes the job in the queue first (only a live lease may claim success), then appends
+    // the final state event: wait for it rather than racing it.
+    const stateEvents = async () => (await site.events.list(job.id)).filter((e) => e.kind === 'state').map((e) => e.kind === 'state' && e.state);
+    const states = await eventually(async () => {
+      const seen = await stateEvents();
+      return seen.includes('succeeded') ? seen : undefined;
+    }, 10_000, 'the succeeded event');
     expect(states).toEqual(['running', 'running', 'succeeded']);
     console.log(`re-leased ${reLeaseMs} ms after SIGKILL (lease ${site.config.queue.leaseMs} ms), resumed from step ${resumedFrom}`);
   });
