@@ -142,10 +142,6 @@ export class KeyService {
     await this.database.db.updateTable('api_keys').set({ last_used_at: new Date(now).toISOString() }).where('id', '=', id).execute();
   }
 
-  /** Forget throttling state (tests that check last_used_at). */
-  resetUsageThrottle(): void {
-    this.lastUsedWritten.clear();
-  }
 }
 
 type KeyRow = {

@@ -93,7 +93,8 @@ export class Graph {
   }
 }
 
-function toTyped(values: number[], dtype: DType): TensorData {
+/** Plain numbers as the typed array of `dtype` (int64 as BigInt64Array, bool as 0/1 bytes). */
+export function toTyped(values: readonly number[], dtype: DType): TensorData {
   switch (dtype) {
     case 'float32': return Float32Array.from(values);
     case 'float64': return Float64Array.from(values);

@@ -1,5 +1,5 @@
 import { grad } from '../graph/autodiff.js';
-import { Graph } from '../graph/graph.js';
+import { Graph, toTyped } from '../graph/graph.js';
 import * as g from '../graph/ops.js';
 import { type DType, isFloat } from '../graph/shape.js';
 import type { Tensor, TensorData } from '../graph/tensor.js';
@@ -56,7 +56,7 @@ export async function checkGradients(
     const x = xs[i]!;
     const n = s.shape.reduce((p, d) => p * d, 1);
     const values = s.values ?? Array.from({ length: n }, () => (s.init === 'positive' ? 0.5 + rand.uniform() : rand.normal()));
-    feeds[`x${i}`] = typed(x.dtype, values);
+    feeds[`x${i}`] = toTyped(values, x.dtype);
   });
   const lossAt = async (): Promise<number> => Number((await session.run(feeds)).loss!.data[0]);
 
@@ -80,16 +80,6 @@ export async function checkGradients(
     numeric.push(fd);
   }
   return { maxdiff, autodiff, numeric };
-}
-
-function typed(dtype: DType, values: readonly number[]): TensorData {
-  switch (dtype) {
-    case 'float32': return Float32Array.from(values);
-    case 'float64': return Float64Array.from(values);
-    case 'int32': return Int32Array.from(values);
-    case 'int64': return BigInt64Array.from(values.map((v) => BigInt(v)));
-    case 'bool': return Uint8Array.from(values.map((v) => (v ? 1 : 0)));
-  }
 }
 
 /** A small seeded generator (mulberry32) with a Box–Muller normal. */
