@@ -1,8 +1,14 @@
 /**
  * DuckDB plumbing: short-lived in-memory instances with bounded threads and memory, and SQL
  * literal quoting. Each ingest, profile or query opens its own instance and closes it after.
+ * The native module is loaded on first use, not at server start (it costs ~0.4 s to load).
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+/** The DuckDB module, loaded once, on demand. */
+export function loadDuckDb(): Promise<typeof import('@duckdb/node-api')> {
+  return import('@duckdb/node-api');
+}
 
 export interface DuckOptions {
   threads?: number;
@@ -22,6 +28,7 @@ export async function openDuck(options: DuckOptions = {}): Promise<Duck> {
   if (options.threads !== undefined) settings.threads = String(options.threads);
   if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
   if (options.tempDirectory !== undefined) settings.temp_directory = options.tempDirectory;
+  const { DuckDBInstance } = await loadDuckDb();
   const instance = await DuckDBInstance.create(':memory:', settings);
   const connection = await instance.connect();
   return {

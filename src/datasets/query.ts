@@ -5,9 +5,8 @@
  * query cannot reach other files, the network, or settings. A timeout interrupts it; rows beyond
  * the limit are not fetched.
  */
-import { StatementType } from '@duckdb/node-api';
 import { ValidationError } from '../platform/errors.js';
-import { openDuck, sqlString, type Duck } from './duck.js';
+import { loadDuckDb, openDuck, sqlString, type Duck } from './duck.js';
 import type { RowsResult } from './schema.js';
 
 export interface QueryLimits {
@@ -84,6 +83,7 @@ async function prepareSingleSelect(duck: Duck, sql: string) {
     }
     throw new ValidationError('dataset_query_failed', `The query failed: ${err.message.split('\n')[0]}. The table is named "data".`, { sql });
   });
+  const { StatementType } = await loadDuckDb();
   if (prepared.statementType !== StatementType.SELECT) {
     throw new ValidationError('dataset_query_not_select', `Only SELECT statements are allowed (this one is a ${StatementType[prepared.statementType] ?? 'non-SELECT'} statement). The table is named "data".`, { sql });
   }
