@@ -4,7 +4,8 @@ export { causalAttention, causalAttentionReference } from './attention.js';
 export { swiglu } from './mlp.js';
 export { crossEntropy, crossEntropyReference } from './loss.js';
 export {
-  declareLlamaParams, initLlamaParams, llamaForward, llamaLoss, llamaParamSpecs, type LlamaParams, type ParamSpec,
+  declareLlamaParams, initLlamaParams, llamaForward, llamaLoss, llamaParamSpecs, plainLinear, LLAMA_LINEARS,
+  type LinearFn, type LlamaForwardOptions, type LlamaParams, type ParamSpec,
 } from './llama.js';
 export * from './presets.js';
 export * from './presets-memory.js';

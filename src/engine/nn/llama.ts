@@ -11,7 +11,6 @@ import type { DType } from '../graph/shape.js';
 import type { Tensor } from '../graph/tensor.js';
 import { causalAttention } from './attention.js';
 import { crossEntropy } from './loss.js';
-import { swiglu } from './mlp.js';
 import { rmsNorm } from './norm.js';
 import type { LlamaConfig } from './presets.js';
 import { type RopeTables, applyRope, ropeTables } from './rope.js';
@@ -62,34 +61,61 @@ export function declareLlamaParams(graph: Graph, cfg: LlamaConfig, dtype: DType 
   return Object.fromEntries(llamaParamSpecs(cfg).map((s) => [s.name, graph.param(s.name, s.shape, dtype)]));
 }
 
+/**
+ * Applies the linear layer `name` ('layers.3.wq', 'layers.3.w_down', 'lm_head', …) to x [..., in] → [..., out].
+ * The default is x @ W with W = p[name]; LoRA adapters and quantized weights plug in here.
+ */
+export type LinearFn = (x: Tensor, name: string) => Tensor;
+
+/** The names of a block's linear layers, as `LinearFn` receives them after `layers.N.`. */
+export const LLAMA_LINEARS = ['wq', 'wk', 'wv', 'wo', 'w_gate', 'w_up', 'w_down'] as const;
+
+export interface LlamaForwardOptions {
+  rope?: RopeTables;
+  linear?: LinearFn;
+}
+
+/** x @ p[name] for every linear layer; with tied embeddings, `lm_head` is x @ embedᵀ. */
+export function plainLinear(cfg: LlamaConfig, p: LlamaParams): LinearFn {
+  return (x, name) => {
+    if (name === 'lm_head' && cfg.tiedEmbeddings) return g.matmul(x, g.transpose(p.embed!));
+    const w = p[name];
+    if (!w) throw new Error(`llama: no parameter ${name} for a linear layer`);
+    return g.matmul(x, w);
+  };
+}
+
 /** Logits [B*T, V] for int tokens [B, T] (T fixed, ≤ maxSeqLen). */
-export function llamaForward(cfg: LlamaConfig, p: LlamaParams, tokens: Tensor, rope?: RopeTables): Tensor {
+export function llamaForward(cfg: LlamaConfig, p: LlamaParams, tokens: Tensor, opts: LlamaForwardOptions = {}): Tensor {
   const [B, T] = tokens.shape as [number | string, number];
   const { hidden: C, heads: NH, kvHeads: NKV, normEps: eps } = cfg;
   const HS = C / NH;
   if (typeof T !== 'number' || T > cfg.maxSeqLen) throw new Error(`llama: T must be fixed and ≤ maxSeqLen ${cfg.maxSeqLen}, got ${T}`);
   const embed = p.embed!;
-  const tables = rope ?? ropeTables(tokens.graph, T, HS, cfg.ropeTheta, embed.dtype);
+  const tables = opts.rope ?? ropeTables(tokens.graph, T, HS, cfg.ropeTheta, embed.dtype);
+  const linear = opts.linear ?? plainLinear(cfg, p);
   const heads = (t: Tensor, n: number): Tensor => g.transpose(g.reshape(t, [B, T, n, HS]), [0, 2, 1, 3]); // [B, n, T, HS]
 
   let x = g.gather(embed, tokens); // [B, T, C]
   for (let l = 0; l < cfg.layers; l++) {
     const w = (k: string): Tensor => p[`layers.${l}.${k}`]!;
+    const lin = (t: Tensor, k: string): Tensor => linear(t, `layers.${l}.${k}`);
     const h = rmsNorm(x, w('attn_norm'), eps); // [B, T, C]
-    const q = applyRope(heads(g.matmul(h, w('wq')), NH), tables); // [B, NH, T, HS]
-    const k = applyRope(heads(g.matmul(h, w('wk')), NKV), tables); // [B, NKV, T, HS]
-    const v = heads(g.matmul(h, w('wv')), NKV); // [B, NKV, T, HS]
+    const q = applyRope(heads(lin(h, 'wq'), NH), tables); // [B, NH, T, HS]
+    const k = applyRope(heads(lin(h, 'wk'), NKV), tables); // [B, NKV, T, HS]
+    const v = heads(lin(h, 'wv'), NKV); // [B, NKV, T, HS]
     const y = g.reshape(g.transpose(causalAttention(q, k, v), [0, 2, 1, 3]), [B, T, NH * HS]); // [B, T, C]
-    x = g.add(x, g.matmul(y, w('wo'))); // [B, T, C]
-    x = g.add(x, swiglu(rmsNorm(x, w('mlp_norm'), eps), w('w_gate'), w('w_up'), w('w_down'))); // [B, T, C]
+    x = g.add(x, lin(y, 'wo')); // [B, T, C]
+    const hm = rmsNorm(x, w('mlp_norm'), eps); // [B, T, C]
+    x = g.add(x, lin(g.mul(g.silu(lin(hm, 'w_gate')), lin(hm, 'w_up')), 'w_down')); // [B, T, C]  SwiGLU
   }
   const xf = g.reshape(rmsNorm(x, p.norm!, eps), [-1, C]); // [B*T, C]
-  return g.matmul(xf, cfg.tiedEmbeddings ? g.transpose(embed) : p.lm_head!); // [B*T, V]
+  return linear(xf, 'lm_head'); // [B*T, V]
 }
 
 /** Mean next-token cross-entropy; targets [B, T] int, −100 = ignored. */
-export function llamaLoss(cfg: LlamaConfig, p: LlamaParams, tokens: Tensor, targets: Tensor): Tensor {
-  return crossEntropy(llamaForward(cfg, p, tokens), g.reshape(targets, [-1]));
+export function llamaLoss(cfg: LlamaConfig, p: LlamaParams, tokens: Tensor, targets: Tensor, opts: LlamaForwardOptions = {}): Tensor {
+  return crossEntropy(llamaForward(cfg, p, tokens, opts), g.reshape(targets, [-1]));
 }
 
 /** Fills a flat buffer laid out as llamaParamSpecs: N(0, std²) for matrices, 1 for norm scales. */
