@@ -69,6 +69,8 @@ const CASES: Record<OpName, Case[]> = {
     { inputs: [N(2, 5)], build: (x) => g.split(x, 1, [2, 3])[1]! }, // an unused output contributes zeros
   ],
   fill: [{ inputs: [N(2, 3)], build: (x) => g.mul(x, g.add(g.full(x.graph, [2, 3], 2, x.dtype), x)) }],
+  // positions from a run-time size select which elements pass: the gradient flows through the where
+  arange: [{ inputs: [N(2, 4)], build: (x) => g.where(g.less(g.arange(x, 1), g.arange(x, 1, true)), x, g.mul(x, 3)) }],
   attention: [
     { inputs: [N(1, 2, 6, 2), N(1, 2, 3, 2), N(1, 2, 3, 2)], build: (q, k, v) => g.attention(q, k, v, causal(q), 2).out }, // GQA: G=2
     { inputs: [N(2, 1, 3, 2), N(2, 1, 3, 2), N(2, 1, 3, 2)], build: (q, k, v) => Object.values(g.attention(q, k, v, causal(q), 1)) },

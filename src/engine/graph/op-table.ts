@@ -33,6 +33,7 @@ export interface OpAttrs {
   concat: { axis: number };
   split: { axis: number; sizes: number[] };
   fill: { shape: Dim[]; value: number; dtype: DType };
+  arange: { axis: number; reverse: boolean };
   rmsNorm: { eps: number };
   attention: { groups: number };
   softmaxCrossEntropy: { ignoreIndex: number };
@@ -363,11 +364,15 @@ export const OPS: Table = {
       for (const x of xs)
         if (x.rank !== base.rank || x.shape.some((d, i) => i !== axis && d !== base.shape[i]))
           fail(`concat: shapes ${xs.map((t) => fmtShape(t.shape)).join(', ')} differ off axis ${axis}`);
-      const total = xs.reduce((s, x) => s + staticDim('concat', x, axis), 0);
+      // A named axis (a KV cache's past length P) gives a named sum such as 'P+S'.
+      const named = xs.some((x) => typeof x.shape[axis] !== 'number');
+      const total = named ? xs.map((x) => x.shape[axis]).join('+') : xs.reduce((s, x) => s + staticDim('concat', x, axis), 0);
       return [{ shape: base.shape.map((d, i) => (i === axis ? total : d)), dtype }];
     },
     emit: direct('Concat', ({ axis }) => ({ axis })),
     vjp: ({ inputs, attrs: { axis } }, [gy]) => {
+      if (inputs.some((x) => typeof x.shape[axis] !== 'number'))
+        fail(`concat: no gradient along named axis ${axis} (${inputs.map((x) => fmtShape(x.shape)).join(', ')}); concat along a fixed-size axis to train`);
       let at = 0;
       return inputs.map((x) => g.slice(gy!, axis, at, (at += x.shape[axis] as number)));
     },
@@ -390,6 +395,22 @@ export const OPS: Table = {
       const shape = like ? e.node('Shape', [e.name(like)], 1)[0]! : e.ints(n.attrs.shape as number[]);
       e.node('ConstantOfShape', [shape], [e.name(n.outputs[0]!)], { value: { value: n.attrs.value, dtype: n.attrs.dtype } });
     },
+    vjp: noGrad,
+  },
+  arange: {
+    // inputs: [like]; int64 [n] = 0, 1, …, n−1 (or n−1, …, 0 with `reverse`) for n = like's run-time size
+    // along `axis`, so masks over named dims (a KV cache's P+S) are built in the graph.
+    infer: ([like], { axis }) => {
+      if (axis < 0 || axis >= like!.rank) fail(`arange: axis ${axis} out of range for ${fmtShape(like!.shape)}`);
+      return [{ shape: [like!.shape[axis]!], dtype: 'int64' }];
+    },
+    emit: (e, { inputs: [like], outputs: [y], attrs: { axis, reverse } }) => {
+      const scalar = (v: number): string => e.node('Squeeze', [e.ints([v])], 1)[0]!;
+      const n = e.node('Squeeze', [e.node('Shape', [e.name(like!)], 1, { start: axis, end: axis + 1 })[0]!], 1)[0]!;
+      const start = reverse ? e.node('Sub', [n, scalar(1)], 1)[0]! : scalar(0);
+      e.node('Range', reverse ? [start, scalar(-1), scalar(-1)] : [start, n, scalar(1)], [e.name(y!)]);
+    },
+    // NOTE: integer positions carry no gradient; `like` contributes only its shape.
     vjp: noGrad,
   },
 

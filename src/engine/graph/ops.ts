@@ -128,6 +128,10 @@ export const full = (graph: Graph, shape: readonly number[], value: number, dtyp
 export const zerosLike = (x: Tensor): Tensor =>
   isStatic(x.shape) ? full(x.graph, x.shape, 0, x.dtype) : apply1('fill', [x], { shape: [...x.shape], value: 0, dtype: x.dtype });
 
+/** int64 [n] = 0..n−1 for n = like.shape[axis] at run time (n−1..0 with `reverse`); for masks over named dims. */
+export const arange = (like: Tensor, axis: number, reverse = false): Tensor =>
+  apply1('arange', [like], { axis: normAxis(axis, like.rank, 'arange'), reverse });
+
 // ── fused standard ops (explicit gradients) ─────────────────────────────────────────────────────
 /** RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · scale (ONNX RMSNormalization, opset 23). */
 export const rmsNorm = (x: Tensor, scale: Tensor, eps: number): Tensor => apply1('rmsNorm', [x, scale], { eps });
