@@ -1,0 +1,170 @@
+/**
+ * The Llama decoder for inference, with a KV cache, as graph code. Its interface is the ONNX export
+ * contract (the one Hugging Face's ONNX exports and onnxruntime-genai use):
+ *
+ *   input_ids [B, S] int64, attention_mask [B, P+S] int64 (1 = real token, 0 = padding),
+ *   position_ids [B, S] int64, past_key_values.N.key|value [B, NKV, P, HS]
+ *   → logits [B, S, V] (or [B, 1, V] with logits: 'last'), present.N.key|value [B, NKV, P+S, HS]
+ *
+ * B, S and P are named dims, so one session serves prefill (P = 0) and every decode step (S = 1).
+ * present = concat(past, new) along time; the caller feeds it back as the next step's past.
+ * Blocks mirror nn/llama.ts (same params, same LinearFn hook), so logits equal llamaForward's.
+ */
+import { Graph } from '../graph/graph.js';
+import * as g from '../graph/ops.js';
+import type { Tensor } from '../graph/tensor.js';
+import { type LinearFn, type LlamaParams, llamaParamSpecs, plainLinear } from '../nn/llama.js';
+import { rmsNorm } from '../nn/norm.js';
+import type { LlamaConfig } from '../nn/presets.js';
+import { type RopeTables, applyRope, ropeTables } from '../nn/rope.js';
+
+/** The export contract's value names. */
+export const DECODER_IO = {
+  inputIds: 'input_ids',
+  attentionMask: 'attention_mask',
+  positionIds: 'position_ids',
+  logits: 'logits',
+  pastKey: (l: number): string => `past_key_values.${l}.key`,
+  pastValue: (l: number): string => `past_key_values.${l}.value`,
+  presentKey: (l: number): string => `present.${l}.key`,
+  presentValue: (l: number): string => `present.${l}.value`,
+} as const;
+
+/** The symbolic inputs of one decoder call. */
+export interface DecoderInputs {
+  inputIds: Tensor; // [B, S] int64
+  attentionMask: Tensor; // [B, P+S] int64
+  positionIds: Tensor; // [B, S] int64
+  past: { key: Tensor; value: Tensor }[]; // per layer, [B, NKV, P, HS]
+}
+
+export interface DecoderOutputs {
+  logits: Tensor; // [B, S, V] or [B, 1, V]
+  present: { key: Tensor; value: Tensor }[]; // per layer, [B, NKV, P+S, HS]
+}
+
+export interface DecoderForwardOptions {
+  /** Every linear layer goes through it (quantized weights, LoRA); default plainLinear(cfg, p). */
+  linear?: LinearFn;
+  /** 'all': logits for every position (the export contract); 'last': only the last one ([B, 1, V]). */
+  logits?: 'all' | 'last';
+  /** RoPE tables [maxSeqLen, HS]; made as constants when omitted. */
+  rope?: RopeTables;
+}
+
+/** Additive attention bias [B, 1, 1, S, P+S]: 0 where a query may look, −1e9 for the future and padding. */
+function attentionBias(mask: Tensor, inputIds: Tensor): Tensor {
+  // Query i (of S) sits at cache column P+i; it may read column j iff j ≤ P+i, i.e. counted from the end,
+  // (P+S−1−j) ≥ (S−1−i). Counting from the end needs no run-time P.
+  const keyFromEnd = g.reshape(g.arange(mask, 1, true), [1, -1]); // [1, P+S]
+  const queryFromEnd = g.reshape(g.arange(inputIds, 1, true), [-1, 1]); // [S, 1]
+  const future = g.cast(g.less(keyFromEnd, queryFromEnd), 'float32'); // [S, P+S]
+  const [B, PS] = mask.shape;
+  const padding = g.reshape(g.cast(g.equal(mask, 0), 'float32'), [B!, 1, PS!]); // [B, 1, P+S]
+  // NOTE: −1e9, not −∞: a padding query whose keys are all hidden gets a uniform softmax, never NaN.
+  const bias = g.mul(g.add(future, padding), -1e9); // [B, S, P+S]
+  const S = inputIds.shape[1]!;
+  return g.reshape(bias, [B!, 1, 1, S, PS!]); // [B, 1, 1, S, P+S]
+}
+
+/**
+ * One decoder call over new tokens and the cache so far. Mirrors llamaForward block by block.
+ * @example const { logits, present } = llamaDecoderForward(cfg, p, inputs, { logits: 'last' });
+ */
+export function llamaDecoderForward(cfg: LlamaConfig, p: LlamaParams, io: DecoderInputs, opts: DecoderForwardOptions = {}): DecoderOutputs {
+  const { hidden: C, heads: NH, kvHeads: NKV, normEps: eps } = cfg;
+  const HS = C / NH;
+  const G = NH / NKV; // query heads per KV head
+  const [B, S] = io.inputIds.shape;
+  if (io.past.length !== cfg.layers) throw new Error(`decoder: expected past for ${cfg.layers} layers, got ${io.past.length}`);
+  const graph = io.inputIds.graph;
+  const linear = opts.linear ?? plainLinear(cfg, p);
+  const tables = opts.rope ?? ropeTables(graph, cfg.maxSeqLen, HS, cfg.ropeTheta);
+  // RoPE rows picked by position: sequences of a batch may sit at different positions.
+  const rope: RopeTables = {
+    cos: g.reshape(g.gather(tables.cos, io.positionIds), [B!, 1, S!, HS]), // [B, 1, S, HS]
+    sin: g.reshape(g.gather(tables.sin, io.positionIds), [B!, 1, S!, HS]), // [B, 1, S, HS]
+  };
+  const bias = attentionBias(io.attentionMask, io.inputIds); // [B, 1, 1, S, P+S]
+  const heads = (t: Tensor, n: number): Tensor => g.transpose(g.reshape(t, [B!, S!, n, HS]), [0, 2, 1, 3]); // [B, n, S, HS]
+
+  const present: DecoderOutputs['present'] = [];
+  let x = g.gather(p.embed!, io.inputIds); // [B, S, C]
+  for (let l = 0; l < cfg.layers; l++) {
+    const w = (k: string): Tensor => p[`layers.${l}.${k}`]!;
+    const lin = (t: Tensor, k: string): Tensor => linear(t, `layers.${l}.${k}`);
+    const h = rmsNorm(x, w('attn_norm'), eps); // [B, S, C]
+    const q = applyRope(heads(lin(h, 'wq'), NH), rope); // [B, NH, S, HS]
+    const kNew = applyRope(heads(lin(h, 'wk'), NKV), rope); // [B, NKV, S, HS]
+    const vNew = heads(lin(h, 'wv'), NKV); // [B, NKV, S, HS]
+    const k = g.concat([io.past[l]!.key, kNew], 2); // [B, NKV, P+S, HS]
+    const v = g.concat([io.past[l]!.value, vNew], 2); // [B, NKV, P+S, HS]
+    present.push({ key: k, value: v });
+    const T = k.shape[2]!; // P+S
+    // Grouped-query attention as repeat_kv: query head h = kv·G + j reads KV head kv.
+    const qg = g.reshape(g.mul(q, 1 / Math.sqrt(HS)), [B!, NKV, G, S!, HS]); // [B, NKV, G, S, HS], pre-scaled
+    const kT = g.transpose(g.reshape(k, [B!, NKV, 1, T, HS]), [0, 1, 2, 4, 3]); // [B, NKV, 1, HS, P+S]
+    const scores = g.add(g.matmul(qg, kT), bias); // [B, NKV, G, S, P+S]
+    const att = g.matmul(g.softmax(scores, -1), g.reshape(v, [B!, NKV, 1, T, HS])); // [B, NKV, G, S, HS]
+    const y = g.reshape(g.transpose(g.reshape(att, [B!, NH, S!, HS]), [0, 2, 1, 3]), [B!, S!, C]); // [B, S, C]
+    x = g.add(x, lin(y, 'wo')); // [B, S, C]
+    const hm = rmsNorm(x, w('mlp_norm'), eps); // [B, S, C]
+    x = g.add(x, lin(g.mul(g.silu(lin(hm, 'w_gate')), lin(hm, 'w_up')), 'w_down')); // [B, S, C]  SwiGLU
+  }
+  let xf = rmsNorm(x, p.norm!, eps); // [B, S, C]
+  if (opts.logits === 'last') {
+    // NOTE: prompts are left-padded, so the last position is every sequence's newest token.
+    const last = g.gather(g.transpose(xf, [1, 0, 2]), graph.scalar(-1, 'int64')); // [B, C]
+    xf = g.reshape(last, [B!, 1, C]); // [B, 1, C]
+  }
+  return { logits: linear(xf, 'lm_head'), present }; // [B, S|1, V]
+}
+
+/** Builds the LinearFn for a decoder graph's params (quantized or LoRA linears declare their own params here). */
+export type LinearFactory = (p: LlamaParams, graph: Graph) => LinearFn;
+
+export interface DecoderGraphOptions {
+  linear?: LinearFactory;
+  logits?: 'all' | 'last';
+}
+
+export interface DecoderGraph {
+  graph: Graph;
+  cfg: LlamaConfig;
+  logits: 'all' | 'last';
+}
+
+/**
+ * The whole inference graph with the export contract's names. Parameters are declared on first use,
+ * so a LinearFn that brings its own weights (int8, int4) leaves the float matrices out of the model.
+ */
+export function buildDecoderGraph(cfg: LlamaConfig, opts: DecoderGraphOptions = {}): DecoderGraph {
+  const graph = new Graph('llama-decoder');
+  const HS = cfg.hidden / cfg.heads;
+  const inputIds = graph.input(DECODER_IO.inputIds, ['B', 'S'], 'int64');
+  const attentionMask = graph.input(DECODER_IO.attentionMask, ['B', 'P+S'], 'int64');
+  const positionIds = graph.input(DECODER_IO.positionIds, ['B', 'S'], 'int64');
+  const past = Array.from({ length: cfg.layers }, (_, l) => ({
+    key: graph.input(DECODER_IO.pastKey(l), ['B', cfg.kvHeads, 'P', HS]),
+    value: graph.input(DECODER_IO.pastValue(l), ['B', cfg.kvHeads, 'P', HS]),
+  }));
+  const p = lazyParams(graph, cfg);
+  const logits = opts.logits ?? 'all';
+  const out = llamaDecoderForward(cfg, p, { inputIds, attentionMask, positionIds, past }, { linear: opts.linear?.(p, graph), logits });
+  graph.output(DECODER_IO.logits, out.logits);
+  out.present.forEach((kv, l) => {
+    graph.output(DECODER_IO.presentKey(l), kv.key);
+    graph.output(DECODER_IO.presentValue(l), kv.value);
+  });
+  return { graph, cfg, logits };
+}
+
+/** llamaParamSpecs as graph params, each declared when first read. */
+function lazyParams(graph: Graph, cfg: LlamaConfig): LlamaParams {
+  const p: LlamaParams = {};
+  for (const s of llamaParamSpecs(cfg)) {
+    let t: Tensor | undefined;
+    Object.defineProperty(p, s.name, { enumerable: true, get: () => (t ??= graph.param(s.name, s.shape)) });
+  }
+  return p;
+}
