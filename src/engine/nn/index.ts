@@ -13,6 +13,6 @@ export {
   LORA_HF_MODULES, initLoraParams, loraAdapterViews, loraConfigSchema, loraLinear, loraNumParams, loraParamSpecs, loraScale, loraSpecSize, parseLoraConfig,
   type LoraAdapters, type LoraConfig, type LoraConfigInput, type LoraModule, type LoraParamSpec, type LoraTarget,
 } from './lora.js';
-export { FLAT_BASE_INPUT, flatLlamaBase, type LoraBase } from './lora-base.js';
+export { baseInput, flatLlamaBase, type LoraBase } from './lora-base.js';
 export { LoraDropoutMasks, declareLoraDropout, loraMaskInput } from './lora-dropout.js';
 export { buildLoraMerge, mergeLora } from './lora-merge.js';

@@ -9,8 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Graph } from '../graph/graph.js';
-import * as g from '../graph/ops.js';
-import type { TensorData } from '../graph/tensor.js';
+import { type Feed, ort } from '../onnx/session.js';
 import { type LinearFn, type LlamaParams, llamaParamSpecs, plainLinear } from './llama.js';
 import type { LlamaConfig } from './presets.js';
 
@@ -19,28 +18,34 @@ export interface LoraBase {
   /** Declares the base's graph inputs; returns what llamaForward needs besides the linears, and the base LinearFn. */
   declare(graph: Graph): { params: LlamaParams; linear: LinearFn };
   /** Values for the inputs `declare` made, by name (never written by a step). */
-  readonly feeds: Readonly<Record<string, TensorData>>;
+  readonly feeds: Readonly<Record<string, Feed>>;
   /** A content hash of the base, recorded in adapter checkpoints so a resume on another base is refused. */
   fingerprint(): string;
 }
 
-/** The input name of the flat float base. */
-export const FLAT_BASE_INPUT = 'base';
+/** The graph input of base parameter `name` ('layers.3.wq'). */
+export const baseInput = (name: string): string => `base.${name}`;
 
-/** A float32 base laid out as llamaParamSpecs(cfg), fed as one input `base` [N]. */
+/**
+ * A float32 base laid out as llamaParamSpecs(cfg). Each parameter is its own input `base.<name>`, fed
+ * as a view of the flat buffer, so ONNX Runtime reads the weights in place (no [N] split per step).
+ */
 export function flatLlamaBase(cfg: LlamaConfig, params: Float32Array): LoraBase {
   const specs = llamaParamSpecs(cfg);
   const sizes = specs.map((s) => s.shape.reduce((a, b) => a * b, 1));
   const N = sizes.reduce((a, b) => a + b, 0);
   if (params.length !== N) throw new Error(`flatLlamaBase: the base has ${params.length} values, the config needs ${N} (llamaParamSpecs order); was it trained with another config?`);
+  const feeds: Record<string, Feed> = {};
+  let at = 0;
+  specs.forEach((s, i) => {
+    feeds[baseInput(s.name)] = new ort.Tensor('float32', params.subarray(at, (at += sizes[i]!)), s.shape);
+  });
   let hash: string | undefined;
   return {
     cfg,
-    feeds: { [FLAT_BASE_INPUT]: params },
+    feeds,
     declare(graph) {
-      const flat = graph.input(FLAT_BASE_INPUT, [N]); // [N]
-      const views = g.split(flat, 0, sizes).map((p, i) => g.reshape(p, specs[i]!.shape));
-      const p = Object.fromEntries(specs.map((s, i) => [s.name, views[i]!]));
+      const p = Object.fromEntries(specs.map((s) => [s.name, graph.input(baseInput(s.name), s.shape)]));
       return { params: p, linear: plainLinear(cfg, p) };
     },
     fingerprint() {

@@ -16,11 +16,12 @@ const cfg: LlamaConfig = { vocabSize: 64, hidden: 32, layers: 2, heads: 4, kvHea
 /** Logits [B*T, V] of a flat base, with an adapter on top when `lora` is given. */
 async function logits(base: Float32Array, tokens: BigInt64Array, B: number, T: number, lora?: { cfg: LoraConfig; adapters: Float32Array }): Promise<Float32Array> {
   const graph = new Graph('lora-logits');
-  const { params, linear } = flatLlamaBase(cfg, base).declare(graph);
+  const flat = flatLlamaBase(cfg, base);
+  const { params, linear } = flat.declare(graph);
   const opts = lora ? { linear: loraLinear(linear, loraAdapterViews(graph.input('adapters', [lora.adapters.length]), cfg, lora.cfg).adapters, { scale: loraScale(lora.cfg) }) } : {};
   graph.output('logits', llamaForward(cfg, params, graph.input('tokens', [B, T], 'int64'), opts));
   const s = await Session.create(graph, { threads: 1 });
-  const out = await s.run({ base, tokens, ...(lora ? { adapters: lora.adapters } : {}) });
+  const out = await s.run({ ...flat.feeds, tokens, ...(lora ? { adapters: lora.adapters } : {}) });
   return out.logits!.data as Float32Array;
 }
 
