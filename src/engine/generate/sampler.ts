@@ -1,0 +1,169 @@
+/**
+ * Picks the next token from one row of logits [V], per sequence, in Hugging Face's order:
+ * penalties (repetition, frequency, presence) → temperature → top-k → top-p → min-p → draw.
+ * Runs in JS over one row: O(V) except top-p, which sorts only the tokens that can be in the nucleus.
+ *
+ * Log-probabilities are those of the model after the penalties (log-softmax of the penalized logits),
+ * before temperature and truncation, so they do not depend on how the token was drawn.
+ */
+import { Xoshiro128 } from '../data/prng.js';
+import type { GenerateOptions } from './options.js';
+
+export interface TokenLogprob {
+  id: number;
+  logprob: number;
+}
+
+export interface TokenChoice {
+  id: number;
+  /** Present when options.logprobs or topLogprobs > 0. */
+  logprob?: number;
+  /** The topLogprobs most likely tokens, most likely first. */
+  top?: TokenLogprob[];
+}
+
+type SamplingOptions = Pick<
+  GenerateOptions,
+  'temperature' | 'topK' | 'topP' | 'minP' | 'repetitionPenalty' | 'frequencyPenalty' | 'presencePenalty' | 'seed' | 'logprobs' | 'topLogprobs'
+>;
+
+export class Sampler {
+  private readonly rng: Xoshiro128;
+  /** Tokens of the prompt and the output (for the repetition penalty). */
+  private readonly seen: Set<number>;
+  /** How often each token was generated (frequency and presence penalties). */
+  private readonly counts = new Map<number, number>();
+  private readonly work: Float32Array;
+  private readonly probs: Float64Array;
+  private readonly keep: Int32Array;
+
+  constructor(
+    readonly opts: SamplingOptions,
+    readonly vocabSize: number,
+    prompt: readonly number[] = [],
+  ) {
+    this.rng = Xoshiro128.fromSeed(opts.seed);
+    this.seen = new Set(prompt);
+    this.work = new Float32Array(vocabSize);
+    this.probs = new Float64Array(vocabSize);
+    this.keep = new Int32Array(vocabSize);
+  }
+
+  /** Chooses the next token from logits [V] and records it as generated. */
+  sample(logits: Float32Array): TokenChoice {
+    const V = this.vocabSize;
+    if (logits.length !== V) throw new Error(`sampler: expected ${V} logits, got ${logits.length}`);
+    const x = this.work;
+    x.set(logits);
+    this.penalize(x);
+    const o = this.opts;
+    const id = o.temperature === 0 || o.topK === 1 ? argmax(x) : this.draw(x);
+    const choice: TokenChoice = { id };
+    if (o.logprobs || o.topLogprobs > 0) {
+      const lse = logSumExp(x);
+      choice.logprob = x[id]! - lse;
+      if (o.topLogprobs > 0) choice.top = Array.from(topIndices(x, o.topLogprobs), (t) => ({ id: t, logprob: x[t]! - lse }));
+    }
+    this.seen.add(id);
+    this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
+    return choice;
+  }
+
+  private penalize(x: Float32Array): void {
+    const { repetitionPenalty: rp, frequencyPenalty: fp, presencePenalty: pp } = this.opts;
+    if (rp !== 1) for (const t of this.seen) x[t] = x[t]! > 0 ? x[t]! / rp : x[t]! * rp;
+    if (fp !== 0 || pp !== 0) for (const [t, c] of this.counts) x[t] = x[t]! - c * fp - pp;
+  }
+
+  /** Temperature, top-k, top-p, min-p, then one uniform draw over what is kept. */
+  private draw(x: Float32Array): number {
+    const { temperature: T, topK, topP, minP } = this.opts;
+    const V = this.vocabSize;
+    const keep = this.keep;
+    const p = this.probs;
+    // top-k: keep logits ≥ the k-th largest (ties kept, as Hugging Face does).
+    let n = 0;
+    if (topK > 0 && topK < V) {
+      const kth = x[topIndices(x, topK)[topK - 1]!]!;
+      for (let i = 0; i < V; i++) if (x[i]! >= kth) keep[n++] = i;
+    } else for (let i = 0; i < V; i++) keep[n++] = i;
+    // Softmax of x / T over the kept tokens (unnormalized; `total` is their mass).
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) max = Math.max(max, x[keep[j]!]!);
+    let total = 0;
+    for (let j = 0; j < n; j++) total += p[j] = Math.exp((x[keep[j]!]! - max) / T);
+    if (topP < 1) [n, total] = nucleus(keep, p, n, total, topP);
+    if (minP > 0) {
+      // The top token has p = 1 (x = max); keep p ≥ minP × 1. The order of kept tokens is preserved.
+      let m = 0;
+      total = 0;
+      for (let j = 0; j < n; j++) {
+        if (p[j]! < minP) continue;
+        keep[m] = keep[j]!;
+        total += p[m++] = p[j]!;
+      }
+      n = m;
+    }
+    let u = this.rng.nextFloat() * total;
+    for (let j = 0; j < n; j++) if ((u -= p[j]!) < 0) return keep[j]!;
+    return keep[n - 1]!; // rounding: u landed on the total
+  }
+}
+
+/**
+ * Keeps the smallest set of most likely tokens whose mass is ≥ topP of `total` (in place, sorted by
+ * probability, most likely first). Only tokens above a threshold that already holds that mass are sorted.
+ */
+function nucleus(keep: Int32Array, p: Float64Array, n: number, total: number, topP: number): [number, number] {
+  const want = topP * total;
+  let thr = 1; // the max has p = 1
+  let cand = 0;
+  for (;;) {
+    thr /= 4;
+    let mass = 0;
+    cand = 0;
+    for (let j = 0; j < n; j++) if (p[j]! >= thr) (mass += p[j]!), cand++;
+    if (mass >= want || thr < 1e-300) break;
+  }
+  const order: number[] = [];
+  for (let j = 0; j < n; j++) if (p[j]! >= thr) order.push(j);
+  order.sort((a, b) => p[b]! - p[a]! || keep[a]! - keep[b]!);
+  const ids = order.map((j) => keep[j]!);
+  const ps = order.map((j) => p[j]!);
+  let mass = 0;
+  let m = 0;
+  while (m < ps.length && mass < want) mass += ps[m++]!;
+  for (let j = 0; j < m; j++) [keep[j], p[j]] = [ids[j]!, ps[j]!];
+  return [m, mass];
+}
+
+/** Index of the largest value (the first at ties). */
+export function argmax(x: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
+  return best;
+}
+
+/** log Σ exp(x), computed stably in float64. */
+export function logSumExp(x: Float32Array): number {
+  let max = -Infinity;
+  for (let i = 0; i < x.length; i++) max = Math.max(max, x[i]!);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.exp(x[i]! - max);
+  return max + Math.log(s);
+}
+
+/** The indices of the k largest values, largest first (earlier index first at ties). O(V·k) worst case, O(V) typical. */
+export function topIndices(x: Float32Array, k: number): Int32Array {
+  const n = Math.min(k, x.length);
+  const idx = new Int32Array(n);
+  let size = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (size === n && v <= x[idx[n - 1]!]!) continue;
+    let j = size < n ? size++ : n - 1;
+    while (j > 0 && x[idx[j - 1]!]! < v) (idx[j] = idx[j - 1]!), j--;
+    idx[j] = i;
+  }
+  return idx;
+}
