@@ -8,7 +8,10 @@ export type Attr = number | string | number[] | { f: number } | { value: number;
 export interface Emitter {
   /** The ONNX value name of a tensor. */
   name(t: Tensor): string;
-  /** Appends an ONNX node; `outputs` is names, or a count of fresh temporary names. Returns the names. */
+  /**
+   * Appends an ONNX node; `outputs` is names, or a count of fresh temporary names. Returns the names.
+   * An op of another domain is named with it: 'com.microsoft.MatMulNBits' (ONNX op types have no dots).
+   */
   node(opType: string, inputs: string[], outputs: string[] | number, attrs?: Record<string, Attr>): string[];
   /** A 1-D int64 initializer (deduplicated), e.g. axes or a shape. */
   ints(values: readonly number[]): string;

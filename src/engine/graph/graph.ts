@@ -101,6 +101,7 @@ export function toTyped(values: readonly number[], dtype: DType): TensorData {
     case 'int32': return Int32Array.from(values);
     case 'int64': return BigInt64Array.from(values.map((v) => BigInt(v)));
     case 'bool': return Uint8Array.from(values.map((v) => (v ? 1 : 0)));
+    case 'uint8': return Uint8Array.from(values);
   }
 }
 

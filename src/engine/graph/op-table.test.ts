@@ -19,6 +19,14 @@ const P = (...shape: number[]): CheckInput => ({ shape, init: 'positive' });
 const I = (shape: number[], values: number[]): CheckInput => ({ shape, dtype: 'int64', values });
 const TOL = 1e-6;
 const causal = (like: Tensor): Tensor => like.graph.constant([0, -1e9, -1e9, 0, 0, -1e9, 0, 0, 0], [3, 3], like.dtype);
+/** A fixed block-quantized W [K=40, N=3] (blocks of 16, the last one ragged), codes and scales as constants. */
+const NBITS = { K: 40, N: 3, blockSize: 16 } as const;
+const nbitsConsts = (like: Tensor, bits: 4 | 8, scaleType: 'float32' | 'float64'): [Tensor, Tensor] => {
+  const blob = (NBITS.blockSize * bits) / 8;
+  const codes = Uint8Array.from({ length: NBITS.N * 3 * blob }, (_, i) => (i * 37 + 11) % 256);
+  const scales = Array.from({ length: NBITS.N * 3 }, (_, i) => 0.05 + 0.01 * i);
+  return [like.graph.constant(codes, [NBITS.N, 3, blob], 'uint8'), like.graph.constant(scales, [NBITS.N, 3], scaleType)];
+};
 
 /** Comparisons, casts to bool and fill have no gradient of their own; each case checks the gradient that flows around them. */
 const CASES: Record<OpName, Case[]> = {
@@ -80,6 +88,16 @@ const CASES: Record<OpName, Case[]> = {
     { inputs: [N(5, 4), I([5], [1, -100, 3, 0, 3])], build: (x, t) => g.softmaxCrossEntropy(x, t).loss },
     { inputs: [N(3, 4), I([3], [2, 0, -100])], build: (x, t) => Object.values(g.softmaxCrossEntropy(x, t)) },
   ],
+  // MatMulNBits runs in float32 only (exact float compute with accuracy level 0), hence the fp32 tolerance;
+  // it is linear in x, so a large step h loses nothing to truncation and least to fp32 rounding.
+  matMulNBits: ([4, 8] as const).map((bits) => ({
+    inputs: [N(2, 2, NBITS.K)],
+    build: (x: Tensor) => g.cast(g.matMulNBits(g.cast(x, 'float32'), ...nbitsConsts(x, bits, 'float32'), { ...NBITS, bits, accuracyLevel: 0 }), 'float64'),
+    h: 0.1,
+    tol: 1e-3,
+  })),
+  // Frozen codes and scales get no gradient; the check covers the gradient that flows around the dequantized W.
+  dequantizeNBits: [{ inputs: [N(2, NBITS.N)], build: (x) => g.matmul(x, g.dequantizeNBits(...nbitsConsts(x, 4, 'float64'), { ...NBITS, bits: 4 })) }],
 };
 
 describe('op table gradients vs central finite differences (float64)', () => {

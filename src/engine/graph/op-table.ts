@@ -11,6 +11,8 @@ import type { Node, Tensor, TensorType } from './tensor.js';
 
 type None = Record<never, never>;
 type Reduce = { axes: number[]; keepdims: boolean };
+/** A frozen block-quantized weight W [K, N] in MatMulNBits' packing (see quantize/). */
+type NBits = { K: number; N: number; bits: 4 | 8; blockSize: number };
 
 /** The attributes of each op; the keys are the op names. */
 export interface OpAttrs {
@@ -37,6 +39,8 @@ export interface OpAttrs {
   rmsNorm: { eps: number };
   attention: { groups: number };
   softmaxCrossEntropy: { ignoreIndex: number };
+  matMulNBits: NBits & { accuracyLevel: number };
+  dequantizeNBits: NBits;
 }
 export type OpName = keyof OpAttrs;
 
@@ -48,7 +52,7 @@ export interface OpRow<A> {
 
 // ── helpers ─────────────────────────────────────────────────────────────────────────────────────
 const fail = (msg: string): never => { throw new ShapeError(msg); };
-const DTYPE_CODE: Record<DType, number> = { float32: 1, float64: 11, int32: 6, int64: 7, bool: 9 };
+const DTYPE_CODE: Record<DType, number> = { float32: 1, float64: 11, int32: 6, int64: 7, bool: 9, uint8: 2 };
 export const onnxDType = (d: DType): number => DTYPE_CODE[d];
 
 /** Emits `opType` with the node's inputs and outputs in order. */
@@ -505,7 +509,60 @@ export const OPS: Table = {
       return [dx, null];
     },
   },
+
+  // ── frozen block-quantized weights (quantize/ packs them; no gradient reaches codes or scales) ──
+  matMulNBits: {
+    // inputs: x [..., K] float32, codes uint8 [N, ⌈K/bs⌉, bs·bits/8], scales float32 [N, ⌈K/bs⌉];
+    // y = x @ W [..., N] with Wᵀ = dequantizeNBits(codes, scales), by ONNX Runtime's MatMulNBits kernel.
+    infer: ([x, codes, scales], a) => {
+      nbitsLayout('matMulNBits', codes!, scales!, a);
+      if (x!.dtype !== 'float32' || x!.shape[x!.rank - 1] !== a.K)
+        fail(`matMulNBits: expected float32 x [...,${a.K}], got ${fmtShape(x!.shape)} ${x!.dtype}`);
+      return [{ shape: [...x!.shape.slice(0, -1), a.N], dtype: 'float32' }];
+    },
+    emit: direct('com.microsoft.MatMulNBits', (a) => ({ K: a.K, N: a.N, bits: a.bits, block_size: a.blockSize, accuracy_level: a.accuracyLevel })),
+    // NOTE: dx = dy @ Wᵀ with Wᵀ dequantized from the same codes, so the gradient is exactly the
+    // forward's transpose (no second, differently rounded copy). Codes and scales are frozen: null.
+    vjp: ({ inputs: [, codes, scales], attrs: { K, N, bits, blockSize } }, [gy]) =>
+      [g.matmul(gy!, g.dequantizeNBits(codes!, scales!, { K, N, bits, blockSize })), null, null],
+  },
+  dequantizeNBits: {
+    // inputs: codes uint8 [N, nb, bs·bits/8], scales [N, nb] → Wᵀ [N, K] = (code − 2^(bits−1)) · scale,
+    // codes packed low nibble first along K; a ragged last block is cut off at K.
+    infer: ([codes, scales], a) => {
+      nbitsLayout('dequantizeNBits', codes!, scales!, a);
+      return [{ shape: [a.N, a.K], dtype: floatOnly('dequantizeNBits', scales!) }];
+    },
+    emit: (e, { inputs: [codes, scales], outputs: [w], attrs: { K, bits, blockSize } }) => {
+      const to = onnxDType(scales!.dtype);
+      const cast = (name: string, code: number): string => e.node('Cast', [name], 1, { to: code })[0]!;
+      const unsqueeze = (name: string): string => e.node('Unsqueeze', [name, e.ints([-1])], 1)[0]!;
+      let q = e.name(codes!); // [N, nb, blob] uint8
+      if (bits === 4) {
+        const lo = e.node('BitwiseAnd', [q, cast(e.ints([15]), DTYPE_CODE.uint8)], 1)[0]!;
+        const hi = e.node('BitShift', [q, cast(e.ints([4]), DTYPE_CODE.uint8)], 1, { direction: 'RIGHT' })[0]!;
+        const pairs = e.node('Concat', [unsqueeze(lo), unsqueeze(hi)], 1, { axis: -1 })[0]!; // [N, nb, blob, 2]
+        q = e.node('Reshape', [pairs, e.ints([0, 0, -1])], 1)[0]!; // [N, nb, bs]
+      }
+      const centred = e.node('Sub', [cast(q, to), cast(e.ints([2 ** (bits - 1)]), to)], 1)[0]!; // [N, nb, bs]
+      const scaled = e.node('Mul', [centred, unsqueeze(e.name(scales!))], 1)[0]!; // [N, nb, bs]
+      const padded = Math.ceil(K / blockSize) * blockSize;
+      if (padded === K) return void e.node('Reshape', [scaled, e.ints([0, -1])], [e.name(w!)]);
+      const rows = e.node('Reshape', [scaled, e.ints([0, -1])], 1)[0]!; // [N, padded]
+      e.node('Slice', [rows, e.ints([0]), e.ints([K]), e.ints([1])], [e.name(w!)]);
+    },
+    vjp: noGrad, // NOTE: a frozen base: nothing upstream of the codes or scales is trained.
+  },
 };
+
+/** Checks codes and scales against MatMulNBits' layout for W [K, N]. */
+function nbitsLayout(op: string, codes: Tensor, scales: Tensor, { K, N, bits, blockSize: bs }: NBits): void {
+  const nb = Math.ceil(K / bs);
+  if ((bits !== 4 && bits !== 8) || bs < 16 || (bs & (bs - 1)) !== 0)
+    fail(`${op}: bits must be 4 or 8 and block size a power of two ≥ 16, got bits=${bits} block=${bs}`);
+  if (codes.dtype !== 'uint8' || !sameShape(codes.shape, [N, nb, (bs * bits) / 8]) || !sameShape(scales.shape, [N, nb]))
+    fail(`${op}: expected uint8 codes [${N},${nb},${(bs * bits) / 8}] and scales [${N},${nb}] for W [${K},${N}], got ${fmtShape(codes.shape)} ${codes.dtype} and ${fmtShape(scales.shape)}`);
+}
 
 const isIndex = (t: Tensor): boolean => t.dtype === 'int64' || t.dtype === 'int32';
 

@@ -148,6 +148,16 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, groups:
  * Mean cross-entropy of logits [N, V] against int targets [N], skipping targets equal to ignoreIndex
  * (ONNX SoftmaxCrossEntropyLoss). Returns the scalar loss and the log-probabilities [N, V].
  */
+/**
+ * x @ W for a frozen block-quantized W [K, N] (codes and scales as quantize/ packs them), run by
+ * ONNX Runtime's com.microsoft MatMulNBits. float32 only; gradients flow to x alone.
+ */
+export const matMulNBits = (x: Tensor, codes: Tensor, scales: Tensor, attrs: OpAttrs['matMulNBits']): Tensor =>
+  apply1('matMulNBits', [x, codes, scales], attrs);
+/** Wᵀ [N, K] in the scales' dtype from a block-quantized W [K, N]. */
+export const dequantizeNBits = (codes: Tensor, scales: Tensor, attrs: OpAttrs['dequantizeNBits']): Tensor =>
+  apply1('dequantizeNBits', [codes, scales], attrs);
+
 export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, ignoreIndex = -100): { loss: Tensor; logProb: Tensor } {
   const [loss, logProb] = logits.graph.apply('softmaxCrossEntropy', [logits, targets], { ignoreIndex });
   return { loss: loss!, logProb: logProb! };

@@ -5,7 +5,8 @@
 export type Dim = number | string;
 export type Shape = readonly Dim[];
 
-export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool';
+/** 'uint8' holds packed quantized weights (quantize/); no float op accepts it. */
+export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool' | 'uint8';
 
 export const isFloat = (d: DType): boolean => d === 'float32' || d === 'float64';
 

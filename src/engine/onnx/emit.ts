@@ -10,6 +10,8 @@ const { onnx } = protobuf;
 
 /** One opset for everything: 23 brings RMSNormalization (verified on ONNX Runtime 1.30). */
 export const OPSET = 23;
+/** Versions of the other operator domains a node may name ('com.microsoft.MatMulNBits'). */
+const DOMAIN_OPSETS: Record<string, number> = { 'com.microsoft': 1 };
 const IR_VERSION = 11; // the IR version that goes with opset 23
 
 /** A model ready for ONNX Runtime, and a hash of its bytes (same graph ⇒ same bytes ⇒ same hash). */
@@ -31,6 +33,7 @@ export function emitModel(graph: Graph, opts: { bake?: Record<string, TensorData
   const initializers: proto.ITensorProto[] = [];
   const protoNodes: proto.INodeProto[] = [];
   const ints = new Map<string, string>();
+  const domains = new Set<string>();
   let temp = 0;
 
   // Automatic names start with "#", which Graph never accepts for user names, so they cannot collide.
@@ -52,9 +55,14 @@ export function emitModel(graph: Graph, opts: { bake?: Record<string, TensorData
     },
     node(opType, inputs, outputs, attrs) {
       const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => `#tmp${temp++}`) : outputs;
+      const dot = opType.lastIndexOf('.');
+      const domain = dot < 0 ? '' : opType.slice(0, dot);
+      if (domain && !(domain in DOMAIN_OPSETS)) throw new Error(`emit: unknown operator domain '${domain}' in ${opType}; add its version to DOMAIN_OPSETS`);
+      if (domain) domains.add(domain);
       protoNodes.push({
-        name: `n${protoNodes.length}_${opType}`,
-        opType,
+        name: `n${protoNodes.length}_${opType.slice(dot + 1)}`,
+        opType: opType.slice(dot + 1),
+        ...(domain ? { domain } : {}),
         input: inputs,
         output: outs,
         attribute: Object.entries(attrs ?? {}).map(([k, v]) => attribute(k, v)),
@@ -91,7 +99,7 @@ export function emitModel(graph: Graph, opts: { bake?: Record<string, TensorData
   const model: proto.IModelProto = {
     irVersion: IR_VERSION,
     producerName: 'crucible-engine',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: OPSET }, ...[...domains].sort().map((domain) => ({ domain, version: DOMAIN_OPSETS[domain]! }))],
     graph: {
       name: graph.name,
       node: protoNodes,
@@ -133,6 +141,7 @@ const TYPED: Record<DType, (v: number) => TensorData> = {
   int32: (v) => Int32Array.of(v),
   int64: (v) => BigInt64Array.of(BigInt(v)),
   bool: (v) => Uint8Array.of(v ? 1 : 0),
+  uint8: (v) => Uint8Array.of(v),
 };
 
 function attribute(name: string, v: Attr): proto.IAttributeProto {

@@ -25,7 +25,7 @@ export interface SessionOptions {
 
 export type Feed = ort.Tensor | TensorData;
 
-const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', bool: 'bool' };
+const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', bool: 'bool', uint8: 'uint8' };
 const cache = new Map<string, Promise<ort.InferenceSession>>();
 
 /**
@@ -101,7 +101,7 @@ export function clearSessionCache(): void {
 
 /** Wraps host data as an ort.Tensor, checking that the array matches the dtype. */
 function ortTensor(dtype: DType, data: TensorData, dims: readonly number[]): ort.Tensor {
-  const ok = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, bool: Uint8Array }[dtype];
+  const ok = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, bool: Uint8Array, uint8: Uint8Array }[dtype];
   if (!(data instanceof ok)) throw new Error(`run: a ${dtype} input needs a ${ok.name}, got ${data.constructor.name}`);
   return new ort.Tensor(ORT_TYPE[dtype], data, dims);
 }
@@ -113,6 +113,7 @@ function alloc(dtype: DType, n: number): TensorData {
     case 'int32': return new Int32Array(n);
     case 'int64': return new BigInt64Array(n);
     case 'bool': return new Uint8Array(n);
+    case 'uint8': return new Uint8Array(n);
   }
 }
 
