@@ -5,3 +5,4 @@ export { Xoshiro128, type PrngState } from './prng.js';
 export { dtypeForVocab, TOKEN_SHARD_HEADER_BYTES, TOKEN_SHARD_MAGIC, TOKEN_SHARD_VERSION, type TokenDtype } from './token-shard-format.js';
 export { TokenShardReader } from './token-shard-reader.js';
 export { TokenShardWriter, writeTokenShard, type TokenShardInfo } from './token-shard-writer.js';
+export { SFT_IGNORE_INDEX, sftBatch, sftBatches, type SftBatchOptions, type SftExample } from './sft.js';
