@@ -55,7 +55,10 @@ export const DatasetVersionSchema = z.object({
   records: z.number(),
   skipped_lines: z.number(),
   columns: z.array(ColumnSchema),
+  /** The version it was derived from (a transform's parent), as a REF. */
   parent: z.string().nullable(),
+  /** The transform recipe that derived it: its sha256 (over the canonical recipe), file name and step kinds. */
+  recipe: z.object({ sha256: z.string(), name: z.string().nullable(), steps: z.array(z.string()) }).nullable(),
   created_at: z.string(),
   created_by: z.string().nullable(),
 });

@@ -48,7 +48,7 @@ export interface ExportFile {
 
 /** Views omit what the domain keeps for itself. */
 export function versionView(v: StoredVersion): DatasetVersion {
-  const { datasetId: _d, contentKey: _c, profile: _p, findings: _f, parentId: _pid, ...view } = v;
+  const { datasetId: _d, contentKey: _c, profile: _p, findings: _f, parentId: _pid, recipeDocument: _r, ...view } = v;
   return view;
 }
 

@@ -19,6 +19,8 @@ export interface StoredVersion extends DatasetVersion {
   profile: DatasetProfile;
   findings: Finding[];
   parentId: string | null;
+  /** The recipe that derived this version (transforms/run-transform.ts StoredRecipe), as stored. */
+  recipeDocument: Record<string, unknown> | null;
 }
 
 export type NewVersion = Omit<DatasetVersionsTable, 'id' | 'dataset_id' | 'version' | 'created_at' | 'created_by'>;
@@ -27,6 +29,7 @@ type VersionRow = DatasetVersionsTable & { name: string };
 
 function toVersion(row: VersionRow, parentRef: string | null): StoredVersion {
   const profile = JSON.parse(row.profile) as DatasetProfile;
+  const recipe = row.recipe ? (JSON.parse(row.recipe) as { sha256: string; name: string | null; recipe: { steps: Array<{ kind: string }> } } & Record<string, unknown>) : null;
   return {
     id: row.id,
     dataset: row.name,
@@ -43,6 +46,7 @@ function toVersion(row: VersionRow, parentRef: string | null): StoredVersion {
     skipped_lines: Number(row.skipped_lines),
     columns: profile.columns.map(({ name, type, nulls }) => ({ name, type, nulls })),
     parent: parentRef,
+    recipe: recipe ? { sha256: recipe.sha256, name: recipe.name, steps: recipe.recipe.steps.map((s) => s.kind) } : null,
     created_at: row.created_at,
     created_by: row.created_by,
     datasetId: row.dataset_id,
@@ -50,6 +54,7 @@ function toVersion(row: VersionRow, parentRef: string | null): StoredVersion {
     profile,
     findings: JSON.parse(row.findings) as Finding[],
     parentId: row.parent_version_id,
+    recipeDocument: recipe,
   };
 }
 

@@ -1,0 +1,65 @@
+/**
+ * `dedup`: drops repeats, keeping the first record of each group. Exact repeats are found on the
+ * same normalized text as the `dup.exact` rule (NFKC, case-folded, whitespace collapsed) and near
+ * ones with the same MinHash/LSH index as `dup.near`, so that what the report counts is what this
+ * step removes. An exact repeat is not offered to the near index (it would add nothing).
+ */
+import { z } from 'zod';
+import { nearDuplicateOptions, NearDuplicateIndex, normalizeText, parseValidationConfig, textHash64 } from '../../validation/index.js';
+import { asText, textFieldOf, type StepKind } from '../types.js';
+
+const Near = z.strictObject({
+  /** Word-shingle Jaccard similarity at or above which a record repeats an earlier one. */
+  threshold: z.number().gt(0).lt(1).default(0.8),
+  shingle_words: z.number().int().min(1).max(16).default(5),
+  num_perm: z.number().int().min(16).max(512).default(128),
+  seed: z.number().int().default(0x5eed),
+});
+
+const Options = z
+  .strictObject({
+    exact: z.boolean().default(true),
+    /** true for the defaults, or their settings; false (the default) for exact dedup only. */
+    near: z.union([z.boolean(), Near]).default(false),
+    field: z.string().min(1).optional(),
+  })
+  .refine((o) => o.exact || o.near !== false, { message: 'enable exact, near or both (otherwise the step does nothing)' });
+type Options = z.infer<typeof Options>;
+
+export const dedupStep: StepKind<Options> = {
+  kind: 'dedup',
+  summary: 'drops exact and/or near duplicates (MinHash/LSH), keeping the first of each group',
+  example: 'dedup: {exact: true, near: {threshold: 0.8}}',
+  options: Options,
+  plan(options, state, ctx) {
+    if (options.field !== undefined) ctx.requireField(state, options.field, ['field']);
+    return state;
+  },
+  create(options, state) {
+    const field = textFieldOf(options, state);
+    const seen = new Set<string>();
+    let near: NearDuplicateIndex | null = null;
+    if (options.near !== false) {
+      const n = Near.parse(options.near === true ? {} : options.near);
+      const config = parseValidationConfig({ rules: { 'dup.near': { threshold: n.threshold, shingleWords: n.shingle_words, numPerm: n.num_perm, seed: n.seed } } });
+      near = new NearDuplicateIndex(nearDuplicateOptions(config));
+    }
+    return {
+      kind: 'record',
+      push(row, emit) {
+        const normalized = normalizeText(asText(row[field]));
+        if (options.exact) {
+          const [hi, lo] = textHash64(normalized);
+          const key = `${hi}:${lo}`;
+          if (seen.has(key)) return;
+          seen.add(key);
+        }
+        if (near) {
+          const x = near.add(normalized);
+          if (x >= 0 && near.repeatsEarlier(x)) return;
+        }
+        emit(row);
+      },
+    };
+  },
+};
