@@ -118,10 +118,15 @@ export function llamaLoss(cfg: LlamaConfig, p: LlamaParams, tokens: Tensor, targ
   return crossEntropy(llamaForward(cfg, p, tokens, opts), g.reshape(targets, [-1]));
 }
 
-/** Fills a flat buffer laid out as llamaParamSpecs: N(0, std²) for matrices, 1 for norm scales. */
-export function initLlamaParams(cfg: LlamaConfig, seed = 0, std = 0.02): Float32Array {
+/**
+ * Fills a flat buffer laid out as llamaParamSpecs: N(0, std²) for matrices, 1 for norm scales.
+ * `out` (of the right length) is filled in place, so a caller that owns the buffer holds no second copy.
+ */
+export function initLlamaParams(cfg: LlamaConfig, seed = 0, std = 0.02, out?: Float32Array): Float32Array {
   const specs = llamaParamSpecs(cfg);
-  const out = new Float32Array(specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0));
+  const total = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  if (out && out.length !== total) throw new Error(`initLlamaParams: out has ${out.length} values, the model has ${total}`);
+  out ??= new Float32Array(total);
   const rng = Xoshiro128.fromSeed(seed);
   const uniform = (): number => rng.nextFloat();
   let at = 0;

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { initLlamaParams } from '../nn/llama.js';
 import type { LlamaConfig } from '../nn/presets.js';
 import { rng } from '../onnx/gradcheck.js';
-import { Session } from '../onnx/session.js';
+import { Session, ort } from '../onnx/session.js';
 import { ADAMW_DEFAULTS } from './adamw.js';
-import { LlamaTrainStep, buildLlamaGradStep } from './train-step.js';
+import { LlamaTrainStep, buildLlamaGradStep, paramLayout, paramViews } from './train-step.js';
 
 describe('Llama train step', () => {
   it('a whole Llama train step overfits one fixed batch', async () => {
@@ -36,10 +36,17 @@ describe('Llama train step', () => {
     // The gradients themselves: Σ ½·∇(half) vs ∇(full).
     const full = await Session.create(buildLlamaGradStep(cfg, { batch: B, seqLen: T }), { threads: 1 });
     const halfS = await Session.create(buildLlamaGradStep(cfg, { batch: B / 2, seqLen: T }), { threads: 1 });
-    const zero = new Float32Array(n);
-    const gFull = (await full.run({ params: initial, grad_in: zero, tokens, targets, scale: Float32Array.of(1) })).grad_out!.data as Float32Array;
-    let acc: Float32Array = zero;
-    for (const m of micro) acc = (await halfS.run({ params: initial, grad_in: acc, ...m, scale: Float32Array.of(0.5) })).grad_out!.data as Float32Array;
+    const lay = paramLayout(cfg);
+    // Runs a grad step on flat buffers: feeds and fetches are per-parameter views of them.
+    const gradStep = async (s: Session, gradIn: Float32Array, batch: { tokens: BigInt64Array; targets: BigInt64Array }, scale: number): Promise<Float32Array> => {
+      const out = new Float32Array(n);
+      await s.run({ ...paramViews(lay, 'param', initial), ...paramViews(lay, 'grad_in', gradIn), ...batch, scale: Float32Array.of(scale) },
+        { ...paramViews(lay, 'grad_out', out), loss: new ort.Tensor('float32', new Float32Array(1), []) });
+      return out;
+    };
+    const gFull = await gradStep(full, new Float32Array(n), { tokens, targets }, 1);
+    let acc = new Float32Array(n);
+    for (const m of micro) acc = await gradStep(halfS, acc, m, 0.5);
     const gmax = Math.max(...gFull.map(Math.abs));
     const gdiff = Math.max(...gFull.map((x, i) => Math.abs(x - acc[i]!))) / gmax;
     console.log(`maxdiff ${gdiff.toExponential(1)} ≤ tol 1e-5 (accumulated gradient, relative to max |grad|)`);
