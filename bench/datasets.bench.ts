@@ -6,7 +6,7 @@
 // The machine's load average is printed with the result: on a shared box it moves the figures a lot.
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createAppContext } from '../src/app/context.js';
 import { openDuck, sqlString } from '../src/datasets/duck.js';
@@ -69,6 +69,9 @@ async function main(): Promise<void> {
   const phases: Record<string, number> = {};
   let phase = '';
   let phaseStart = performance.now();
+  const loadBefore = loadavg()[0]!;
+  // process.cpuUsage() is the whole process: this thread, the validator threads and DuckDB's.
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   try {
     const result = await ctx.datasets.ingest(
@@ -85,6 +88,10 @@ async function main(): Promise<void> {
       },
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const cpuSPerGb = cpuSeconds / (mb / 1000);
+    const loadAfter = loadavg()[0]!;
     phases[phase] = (phases[phase] ?? 0) + (performance.now() - phaseStart) / 1000;
     const peakMb = tracker.stop() / 2 ** 20;
     // After the ingest, so that memory DuckDB's allocator keeps from it cannot count against the ingest.
@@ -94,9 +101,13 @@ async function main(): Promise<void> {
     const v = result.version;
     console.log(`ingest: ${v.ref}, ${v.records} records, Parquet ${(v.parquet_size / 1e6).toFixed(0)} MB, ${v.findings.length} finding kinds (${v.findings.map((f) => `${f.rule} ${f.count}`).join(', ')})`);
     console.log(`phases (s): ${Object.entries(phases).map(([k, s]) => `${k} ${s.toFixed(1)}`).join(', ')}`);
-    console.log(`end to end: ${seconds.toFixed(1)} s = ${mbPerS.toFixed(1)} MB/s (target ≥ 25), peak RSS ${peakMb.toFixed(0)} MB (target < 400), load average ${loadavg()[0]!.toFixed(1)} on ${(await import('node:os')).cpus().length} cores; duckdb count alone ${(mb / duck.seconds).toFixed(0)} MB/s`);
+    const cores = cpus().length;
+    console.log(`end to end: ${seconds.toFixed(1)} s = ${mbPerS.toFixed(1)} MB/s (target ≥ 25), peak RSS ${peakMb.toFixed(0)} MB (target < 400), load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)} on ${cores} cores; duckdb count alone ${(mb / duck.seconds).toFixed(0)} MB/s`);
+    // CPU per GB moves much less with the machine's load than wall time: on an idle box with
+    // `cores` cores, wall MB/s would be at best 1000 · cores / cpu_s_per_gb.
+    console.log(`cpu: ${cpuSeconds.toFixed(1)} s (user ${(cpu.user / 1e6).toFixed(1)}, sys ${(cpu.system / 1e6).toFixed(1)}) = ${cpuSPerGb.toFixed(0)} cpu-s/GB, ${(cpuSeconds / seconds).toFixed(2)} cores busy on average; idle-box bound ${((1000 * cores) / cpuSPerGb).toFixed(1)} MB/s on ${cores} cores`);
     console.log(
-      `BENCH ${JSON.stringify({ name: 'datasets', mb_per_s: Number(mbPerS.toFixed(2)), peak_rss_mb: Math.round(peakMb), ratio_vs_duckdb: Number((duck.seconds / seconds).toFixed(3)), input_mb: Math.round(mb), validator_threads: THREADS, load_avg_1m: Number(loadavg()[0]!.toFixed(1)), records: v.records, seconds: Number(seconds.toFixed(1)), duckdb_seconds: Number(duck.seconds.toFixed(1)) })}`,
+      `BENCH ${JSON.stringify({ name: 'datasets', mb_per_s: Number(mbPerS.toFixed(2)), peak_rss_mb: Math.round(peakMb), ratio_vs_duckdb: Number((duck.seconds / seconds).toFixed(3)), input_mb: Math.round(mb), validator_threads: THREADS, cpu_s_per_gb: Math.round(cpuSPerGb), cpu_s: Number(cpuSeconds.toFixed(1)), load_avg_1m: Number(loadAfter.toFixed(1)), load_avg_1m_before: Number(loadBefore.toFixed(1)), records: v.records, seconds: Number(seconds.toFixed(1)), duckdb_seconds: Number(duck.seconds.toFixed(1)) })}`,
     );
   } finally {
     await ctx.close();

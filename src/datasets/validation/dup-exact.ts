@@ -20,7 +20,6 @@ export function textHash64(normalized: string): [number, number] {
 /** `dup.exact`. Marks `ctx.exactDuplicate` so that dup.near does not count the same record twice. */
 export function exactDuplicateRule(config: ValidationConfig): Rule {
   const seen = new U64Set(1 << 14);
-  const hash = new Uint32Array(2);
   const hits = new FindingCollector(config.maxExamples);
   let groups = 0;
   const firstRepeats = new U64Set(1 << 10);
@@ -29,7 +28,7 @@ export function exactDuplicateRule(config: ValidationConfig): Rule {
     ids: ['dup.exact'],
     observe(record: DatasetRecord, ctx: RecordContext) {
       if (isBlank(record.text)) return; // blank records are the `empty` rule's
-      hashString64(ctx.normalized(), hash);
+      const hash = ctx.digest().hash;
       const hi = hash[0]!;
       const lo = hash[1]!;
       if (seen.add(hi, lo)) return;

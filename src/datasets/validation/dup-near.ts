@@ -65,9 +65,17 @@ export class NearDuplicateIndex {
    * record is merged with every earlier record it shares a band with and is similar enough to.
    */
   add(normalized: string): number {
+    hashWords(normalized, this.options.seed, this.words);
+    return this.addWords(this.words);
+  }
+
+  /**
+   * Add a record by the hashes of its normalized words (`hashWords(normalized, options.seed)`,
+   * or a TextDigest's words, which are the same without building the normalized string).
+   */
+  addWords(words: U32Buffer): number {
     const { shingleWords, banding, threshold, seed } = this.options;
-    hashWords(normalized, seed, this.words);
-    hashShingles(this.words, shingleWords, this.shingles);
+    hashShingles(words, shingleWords, this.shingles);
     if (!this.minHasher.signature(this.shingles, this.signature)) return -1;
     const x = this.store.add(this.signature);
     this.sets.add();
@@ -144,7 +152,7 @@ export function nearDuplicateRule(config: ValidationConfig): Rule {
         notIndexed++;
         return;
       }
-      if (index.add(ctx.normalized()) >= 0) ids.push(record.id);
+      if (index.addWords(ctx.digest().words) >= 0) ids.push(record.id);
     },
     finish(): Finding[] {
       const examples: RecordId[] = [];

@@ -4,7 +4,8 @@
  */
 import { FindingCollector, records } from './finding-collector.js';
 import type { ValidationConfig } from './config.js';
-import type { DatasetRecord, Finding, Rule } from './types.js';
+import { CONTROL as CONTROL_CUE, MOJIBAKE_LEAD, REPLACEMENT } from './text-facts.js';
+import type { DatasetRecord, Finding, RecordContext, Rule } from './types.js';
 
 /** True when the text contains U+FFFD, the replacement character a decoder substitutes for invalid bytes. */
 export function hasReplacementChar(text: string): boolean {
@@ -39,20 +40,22 @@ export function hasMojibake(text: string): boolean {
 export function encodingRule(config: ValidationConfig): Rule {
   const r = config.rules;
   const checks = [
-    { id: 'encoding.replacement_char', test: hasReplacementChar, setting: r['encoding.replacement_char'],
+    { id: 'encoding.replacement_char', test: hasReplacementChar, cue: REPLACEMENT, setting: r['encoding.replacement_char'],
       message: (n: number) => `${records(n)} contain U+FFFD replacement characters: the source had invalid UTF-8 that was replaced on decoding.`,
       fix: 'Re-export the source as UTF-8 (the original bytes are lost once replaced), or drop these records.' },
-    { id: 'encoding.control_chars', test: hasControlChars, setting: r['encoding.control_chars'],
+    { id: 'encoding.control_chars', test: hasControlChars, cue: CONTROL_CUE, setting: r['encoding.control_chars'],
       message: (n: number) => `${records(n)} contain control characters other than tab, newline and carriage return.`,
       fix: 'Run the transform step `clean: {control_chars: strip}`.' },
-    { id: 'encoding.mojibake', test: hasMojibake, setting: r['encoding.mojibake'],
+    { id: 'encoding.mojibake', test: hasMojibake, cue: MOJIBAKE_LEAD, setting: r['encoding.mojibake'],
       message: (n: number) => `${records(n)} look like UTF-8 decoded as Latin-1/Windows-1252 (markers such as "Ã©", "â€™").`,
       fix: 'Decode the source as UTF-8 at export; for existing text, repair it with a mojibake fixer (e.g. ftfy) before ingest.' },
   ].filter((c) => c.setting.enabled).map((c) => ({ ...c, hits: new FindingCollector(config.maxExamples) }));
   return {
     ids: checks.map((c) => c.id),
-    observe(record: DatasetRecord) {
-      for (const c of checks) if (c.test(record.text)) c.hits.add(record.id);
+    observe(record: DatasetRecord, ctx: RecordContext) {
+      // Each check runs only when its cue character occurs (text-facts.ts).
+      const flags = ctx.facts().flags;
+      for (const c of checks) if ((flags & c.cue) !== 0 && c.test(record.text)) c.hits.add(record.id);
     },
     finish(): Finding[] {
       return checks.flatMap((c) => c.hits.toFindings(c.id, c.setting.severity, c.message, c.fix));

@@ -3,6 +3,13 @@ import { parseValidationConfig } from './config.js';
 import { lengthBounds, lengthOutlierRule } from './length-outlier.js';
 import { QuantileSketch } from './quantile-sketch.js';
 import { Rng } from '../testing/rng.js';
+import { SharedRecordContext } from './record-context.js';
+
+const contextFor = (index: number, text: string): SharedRecordContext => {
+  const ctx = new SharedRecordContext(undefined);
+  ctx.reset(index, text);
+  return ctx;
+};
 
 describe('QuantileSketch', () => {
   it('returns quantiles within its relative accuracy', () => {
@@ -28,7 +35,8 @@ describe('length.outlier', () => {
       let n = Math.round(Math.exp(6 + 0.4 * (rng.next() + rng.next() + rng.next() - 1.5))); // ~400 chars, skewed
       if (i % 500 === 7) { n = 40_000; planted.add(i); }
       if (i % 500 === 9) { n = 3; planted.add(i); }
-      rule.observe({ id: i, text: 'x'.repeat(n) }, { index: i, exactDuplicate: false, normalized: () => '' });
+      const text = 'x'.repeat(n);
+      rule.observe({ id: i, text }, contextFor(i, text));
     }
     const [finding] = rule.finish();
     expect(finding?.count).toBe(planted.size);
@@ -43,7 +51,7 @@ describe('length.outlier', () => {
     expect(b.low).toBeLessThan(500);
     expect(b.high).toBeGreaterThan(500);
     const rule = lengthOutlierRule(parseValidationConfig({}));
-    rule.observe({ id: 1, text: 'short' }, { index: 0, exactDuplicate: false, normalized: () => '' });
+    rule.observe({ id: 1, text: 'short' }, contextFor(0, 'short'));
     expect(rule.finish()).toEqual([]);
   });
 });

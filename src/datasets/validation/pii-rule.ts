@@ -5,7 +5,7 @@
 import { PII_KINDS, type PiiKind, type ValidationConfig } from './config.js';
 import { FindingCollector, records } from './finding-collector.js';
 import { findPii, piiDetectors } from './pii/detectors.js';
-import type { DatasetRecord, Finding, Rule } from './types.js';
+import type { DatasetRecord, Finding, RecordContext, Rule } from './types.js';
 
 const WHAT: Readonly<Record<PiiKind, string>> = {
   email: 'email addresses',
@@ -29,11 +29,12 @@ export function piiRule(config: ValidationConfig): Rule {
   const enabled = kinds.map((k) => k.kind);
   return {
     ids: kinds.map((k) => `pii.${k.kind}`),
-    observe(record: DatasetRecord) {
+    observe(record: DatasetRecord, ctx: RecordContext) {
       if (enabled.length === 0) return;
       // Overlaps resolved first: the digits inside a card are the card's, not also a phone's.
-      const found = new Set(findPii(record.text, enabled, detectors).map((s) => s.kind));
-      if (found.size === 0) return;
+      const spans = findPii(record.text, enabled, detectors, ctx.facts());
+      if (spans.length === 0) return;
+      const found = new Set(spans.map((s) => s.kind));
       for (const k of kinds) if (found.has(k.kind)) k.hits.add(record.id);
     },
     finish(): Finding[] {

@@ -3,6 +3,9 @@
  * (INTERFACES.md, "The dataset report"), and the streaming contract each rule implements.
  */
 
+import type { TextDigest } from './text-digest.js';
+import type { TextFacts } from './text-facts.js';
+
 /** A record's stable identifier: a row index or a string id from the source. */
 export type RecordId = string | number;
 
@@ -31,10 +34,14 @@ export interface Finding {
 }
 
 /**
- * Per-record facts computed once and shared between rules, so that the text is normalized once
- * and near-dup detection can skip records that exact dedup already counted.
+ * Per-record facts computed once and shared between rules, so that the text is scanned and
+ * normalized once and near-dup detection can skip records that exact dedup already counted.
  */
 export interface RecordContext {
+  /** Cheap character facts of the raw text (text-facts.ts): which checks could match at all. */
+  facts(): TextFacts;
+  /** Hash of the normalized text and, when dup.near runs, its word hashes (text-digest.ts). */
+  digest(): TextDigest;
   /** Position of the record in the stream (0-based). */
   index: number;
   /** Lazily computed NFKC + case-folded + whitespace-collapsed text. */

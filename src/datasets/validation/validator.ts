@@ -9,10 +9,10 @@ import { nearDuplicateRule } from './dup-near.js';
 import { emptyRule } from './empty.js';
 import { encodingRule } from './encoding.js';
 import { lengthOutlierRule } from './length-outlier.js';
-import { normalizeText } from './normalize.js';
 import { piiRule } from './pii-rule.js';
 import { schemaRule } from './schema-shape.js';
-import { SEVERITY_RANK, type DatasetRecord, type Finding, type RecordContext, type Rule } from './types.js';
+import { SharedRecordContext } from './record-context.js';
+import { SEVERITY_RANK, type DatasetRecord, type Finding, type Rule } from './types.js';
 
 export interface ValidationProgress {
   /** Records validated so far. */
@@ -51,29 +51,11 @@ function createRules(config: ValidationConfig): Rule[] {
   return rules.filter((rule) => rule.ids.length > 0);
 }
 
-class Context implements RecordContext {
-  index = 0;
-  exactDuplicate = false;
-  private text = '';
-  private cached: string | undefined;
-
-  reset(index: number, text: string): void {
-    this.index = index;
-    this.text = text;
-    this.cached = undefined;
-    this.exactDuplicate = false;
-  }
-
-  normalized(): string {
-    return (this.cached ??= normalizeText(this.text));
-  }
-}
-
 /** Streaming dataset validator; one instance validates one dataset version. */
 export class Validator {
   readonly config: ValidationConfig;
   private readonly rules: Rule[];
-  private readonly ctx = new Context();
+  private readonly ctx: SharedRecordContext;
   private finished = false;
   records = 0;
   chars = 0;
@@ -82,6 +64,8 @@ export class Validator {
   constructor(config: unknown = {}) {
     this.config = parseValidationConfig(config);
     this.rules = createRules(this.config);
+    const near = this.config.rules['dup.near'];
+    this.ctx = new SharedRecordContext(near.enabled ? near.seed : undefined);
   }
 
   /** The rule ids this validator reports on. */

@@ -11,6 +11,8 @@ import { findPhones } from './phone.js';
 import { DEFAULT_SECRET_OPTIONS, findSecrets, type SecretOptions } from './secret.js';
 import type { PiiSpan } from './span.js';
 import { findSsns } from './ssn.js';
+import { couldContain } from './cues.js';
+import { scanTextFacts, type TextFacts } from '../text-facts.js';
 
 export type PiiDetector = (text: string) => PiiSpan[];
 
@@ -35,15 +37,19 @@ const DEFAULT_DETECTORS = piiDetectors();
  */
 const PRIORITY: Readonly<Record<PiiKind, number>> = { secret: 0, card: 1, iban: 2, email: 3, ssn: 4, ip: 5, phone: 6 };
 
-/** Kinds that cannot match a text without a digit: one cheap test skips all five. */
-const NEEDS_DIGIT: ReadonlySet<PiiKind> = new Set(['phone', 'card', 'iban', 'ip', 'ssn']);
-const DIGIT = /\d/;
-
-/** All PII spans of the given kinds, sorted by start, overlaps resolved by length then priority. */
-export function findPii(text: string, kinds: readonly PiiKind[] = PII_KINDS, detectors = DEFAULT_DETECTORS): PiiSpan[] {
-  const hasDigit = DIGIT.test(text);
+/**
+ * All PII spans of the given kinds, sorted by start, overlaps resolved by length then priority.
+ * `facts` (scanTextFacts of the same text; computed here when left out) lets a detector be
+ * skipped when the text lacks a character its every match needs.
+ */
+export function findPii(text: string, kinds: readonly PiiKind[] = PII_KINDS, detectors = DEFAULT_DETECTORS, facts?: TextFacts): PiiSpan[] {
+  const f = facts ?? scanTextFacts(text);
   const all: PiiSpan[] = [];
-  for (const k of kinds) if (hasDigit || !NEEDS_DIGIT.has(k)) all.push(...detectors[k](text));
+  for (const k of kinds) {
+    if (!couldContain(k, text, f)) continue;
+    const found = detectors[k](text);
+    for (const span of found) all.push(span);
+  }
   if (all.length <= 1) return all;
   all.sort((a, b) => b.end - b.start - (a.end - a.start) || PRIORITY[a.kind] - PRIORITY[b.kind] || a.start - b.start);
   const kept: PiiSpan[] = [];
