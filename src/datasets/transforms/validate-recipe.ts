@@ -59,7 +59,8 @@ export async function validateRecipe(input: RecipeSource, parent: ParentSchema |
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) add([key], 'recipe_field_invalid', `unknown field "${key}"${didYouMean(key, TOP_FIELDS)}; a recipe has ${TOP_FIELDS.join(', ')}.`, 'Remove it, or put it under one of those fields.', true);
       } else {
-        add(issue.path as Path, 'recipe_field_invalid', `${issue.message}.`, 'A recipe is a map with steps: a list of {kind: options}, e.g. steps: [{normalize: {form: NFKC}}].');
+        const missing = issue.code === 'invalid_type' && issue.path.length === 1 && (source.value as Record<string, unknown> | undefined)?.[String(issue.path[0])] === undefined;
+        add(issue.path as Path, 'recipe_field_invalid', missing ? `missing "${String(issue.path[0])}".` : `${issue.message}.`, 'A recipe is a map with steps: a list of {kind: options}, e.g. steps: [{normalize: {form: NFKC}}].');
       }
     }
     if (top.error.issues.some((issue) => issue.path[0] === 'steps' || issue.path.length === 0)) return { findings, recipe: null, states: null, output: null };

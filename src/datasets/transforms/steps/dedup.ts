@@ -2,7 +2,8 @@
  * `dedup`: drops repeats, keeping the first record of each group. Exact repeats are found on the
  * same normalized text as the `dup.exact` rule (NFKC, case-folded, whitespace collapsed) and near
  * ones with the same MinHash/LSH index as `dup.near`, so that what the report counts is what this
- * step removes. An exact repeat is not offered to the near index (it would add nothing).
+ * step removes. An exact repeat is not offered to the near index (it would add nothing), and
+ * blank records are left alone, as the report does.
  */
 import { z } from 'zod';
 import { nearDuplicateOptions, NearDuplicateIndex, normalizeText, parseValidationConfig, textHash64 } from '../../validation/index.js';
@@ -48,6 +49,8 @@ export const dedupStep: StepKind<Options> = {
       kind: 'record',
       push(row, emit) {
         const normalized = normalizeText(asText(row[field]));
+        // Blank records are not duplicates of each other (as in the report): filter_length drops them.
+        if (normalized === '') return emit(row);
         if (options.exact) {
           const [hi, lo] = textHash64(normalized);
           const key = `${hi}:${lo}`;

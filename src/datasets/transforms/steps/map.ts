@@ -1,6 +1,8 @@
 /**
  * `map`: the output columns, each a SQL expression over the current ones (`text: "instruction ||
  * ' ' || output"`, `id: id`). Only the listed columns remain; use `rename` to keep the others.
+ * When the text field is not among them but `text` is, `text` becomes the text field (the usual
+ * reason to map is to build the text that training reads).
  */
 import { z } from 'zod';
 import { sqlIdent } from '../../duck.js';
@@ -27,7 +29,8 @@ export const mapStep: StepKind<Options> = {
       const described = await ctx.describeSql(state, select({ [name]: expr }, 'data'), [name]);
       out.push({ name, type: described?.[0]?.type ?? 'VARCHAR' });
     }
-    return { columns: out, textField: state.textField };
+    const names = out.map((c) => c.name);
+    return { columns: out, textField: names.includes(state.textField) || !names.includes('text') ? state.textField : 'text' };
   },
   create(columns) {
     return { kind: 'sql', sql: (from) => select(columns, from) };
