@@ -136,13 +136,22 @@ export interface ImportedGguf {
   name: string | undefined;
 }
 
+/** The shortest decimal that rounds to the same float32 (1e-5 stored as f32 reads back as 1e-5, not 9.99999974e-6). */
+function shortestFloat32(x: number): number {
+  for (let digits = 1; digits < 17; digits++) {
+    const d = Number(x.toPrecision(digits));
+    if (Math.fround(d) === Math.fround(x)) return d;
+  }
+  return x;
+}
+
 function requireNumber(file: GgufFile, key: string, fallback?: number): number {
   const v = file.scalar(key);
   if (v === undefined && fallback !== undefined) return fallback;
   if (typeof v !== 'number' && typeof v !== 'bigint') {
     throw new FormatError('bad_header', `${file.path}: metadata "${key}" is ${v === undefined ? 'missing' : `not a number (${String(v)})`}; the file is not a complete llama GGUF`);
   }
-  return Number(v);
+  return file.metadata.get(key)?.type === 'f32' ? shortestFloat32(Number(v)) : Number(v);
 }
 
 /** Reads a llama GGUF (ours or llama.cpp's converter's) back into Crucible's layout. */
