@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import * as g from '../graph/ops.js';
+import { LLAMA_LINEARS, plainLinear } from '../nn/llama.js';
+import { buildDecoderGraph } from './decoder-graph.js';
 import { Decoder } from './decoder.js';
 import { gqaMicro, referenceLogits, testWeights } from './test-models.js';
 
@@ -61,5 +64,36 @@ describe('KV-cache decoder', () => {
     expect(present[0]!.dims).toEqual([B, cfg.kvHeads, S + steps, cfg.hidden / cfg.heads]);
     console.log(`maxdiff ${maxdiff.toExponential(1)} ≤ tol 1e-4 (cached decode vs llamaForward, lengths ${full.map((s) => s.length)})`);
     expect(maxdiff).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('sends every linear layer through the LinearFn, and leaves unused float weights out of the model', async () => {
+    const { weights } = testWeights(cfg, 2);
+    const seen = new Set<string>();
+    // A LinearFn that doubles the LM head: logits must come out exactly doubled.
+    const doubled = await Decoder.create(cfg, weights, {
+      threads: 1,
+      linear: (p) => {
+        const base = plainLinear(cfg, p);
+        return (x, name) => (seen.add(name), name === 'lm_head' ? g.mul(base(x, name), 2) : base(x, name));
+      },
+    });
+    const plain = await Decoder.create(cfg, weights, { threads: 1 });
+    const call = { B: 1, S: 3, inputIds: BigInt64Array.of(5n, 6n, 7n), attentionMask: BigInt64Array.of(1n, 1n, 1n), positionIds: BigInt64Array.of(0n, 1n, 2n) };
+    const a = (await doubled.run({ ...call, past: doubled.emptyPast(1) })).logits;
+    const b = (await plain.run({ ...call, past: plain.emptyPast(1) })).logits;
+    expect(Array.from(a)).toEqual(Array.from(b, (v) => 2 * v));
+    const want = [...Array.from({ length: cfg.layers }, (_, l) => LLAMA_LINEARS.map((k) => `layers.${l}.${k}`)).flat(), 'lm_head'];
+    expect([...seen].sort()).toEqual(want.sort());
+    // A LinearFn with its own weights (here: one constant matrix for wq) drops that float param entirely.
+    const { graph } = buildDecoderGraph(cfg, {
+      linear: (p, graph) => {
+        const base = plainLinear(cfg, p);
+        const wq0 = graph.constant(weights['layers.0.wq']!, [cfg.hidden, cfg.hidden]);
+        return (x, name) => (name === 'layers.0.wq' ? g.matmul(x, wq0) : base(x, name));
+      },
+    });
+    const params = graph.inputs().filter((i) => i.kind === 'param').map((i) => i.name);
+    expect(params).not.toContain('layers.0.wq');
+    expect(params).toContain('layers.0.wk');
   });
 });
