@@ -8,5 +8,6 @@ export * from './nn/index.js';
 export * from './optim/index.js';
 export * as data from './data/index.js';
 export * as formats from './formats/index.js';
+export * as generate from './generate/index.js';
 export * as perf from './perf/index.js';
 export * from './train/index.js';
