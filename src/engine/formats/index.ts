@@ -5,3 +5,4 @@ export { readSafetensors, SafetensorsFile, writeSafetensors, type ReadTensorOpti
 export { DTYPES, isSafetensorsDtype, numel, type SafetensorsDtype, type TensorData } from './safetensors-dtypes.js';
 export type { TensorEntry } from './safetensors-header.js';
 export { PEFT_FILES, fromPeftTensors, loadPeftAdapter, peftAdapterConfig, peftTensorName, savePeftAdapter, toPeftTensors, type PeftAdapter } from './peft.js';
+export { exportOnnx, loadOnnxDecoder, onnxInferenceModel, readOnnxExport, type OnnxExportOptions } from './onnx-export.js';
