@@ -150,10 +150,13 @@ export interface PeftAdapter {
 
 /** Writes `dir` with adapter_config.json + adapter_model.safetensors, atomically. Fails if `dir` exists. */
 export async function savePeftAdapter(dir: string, cfg: LlamaConfig, lora: LoraConfig, adapters: Float32Array, opts: { baseModel?: string | null } = {}): Promise<void> {
-  await writeDirAtomically(dir, async (tmp) => {
-    await writeSafetensors(join(tmp, PEFT_FILES.weights), toPeftTensors(cfg, lora, adapters), { metadata: { format: 'pt' } });
-    await writeTextDurably(join(tmp, PEFT_FILES.config), `${JSON.stringify(peftAdapterConfig(lora, opts.baseModel ?? null), null, 2)}\n`);
-  });
+  await writeDirAtomically(dir, (tmp) => writePeftFiles(tmp, cfg, lora, adapters, opts.baseModel ?? null));
+}
+
+/** Writes the two PEFT files into an existing (temp) directory; savePeftAdapter is the atomic entry point. */
+export async function writePeftFiles(dir: string, cfg: LlamaConfig, lora: LoraConfig, adapters: Float32Array, baseModel: string | null): Promise<void> {
+  await writeSafetensors(join(dir, PEFT_FILES.weights), toPeftTensors(cfg, lora, adapters), { metadata: { format: 'pt' } });
+  await writeTextDurably(join(dir, PEFT_FILES.config), `${JSON.stringify(peftAdapterConfig(lora, baseModel), null, 2)}\n`);
 }
 
 /** Reads a PEFT LoRA adapter for a model of `cfg`, refusing anything it cannot apply exactly. */

@@ -11,7 +11,7 @@ import { Graph } from '../graph/graph.js';
 import * as g from '../graph/ops.js';
 import { llamaLoss, llamaParamSpecs } from '../nn/llama.js';
 import type { LlamaConfig } from '../nn/presets.js';
-import { Session, type SessionOptions, ort } from '../onnx/session.js';
+import { type Feed, Session, type SessionOptions, ort } from '../onnx/session.js';
 import { IGNORE_INDEX, fillInt64 } from './batch-feed.js';
 
 export interface EvalResult {
@@ -52,8 +52,16 @@ export class LossEvaluator {
     return new LossEvaluator(cfg, shape, await Session.create(buildLlamaEvalLoss(cfg, shape), session));
   }
 
-  /** Mean loss over every scored target of the batches, with `params` laid out as llamaParamSpecs. */
-  async evaluate(params: Float32Array, batches: Iterable<TokenBatch>): Promise<EvalResult> {
+  /** An evaluator for another loss graph with the same tokens/targets [B, T] inputs and `loss` output (e.g. LoRA's). */
+  static async forGraph(cfg: LlamaConfig, shape: { batch: number; seqLen: number }, graph: Graph, session?: SessionOptions): Promise<LossEvaluator> {
+    return new LossEvaluator(cfg, shape, await Session.create(graph, session));
+  }
+
+  /**
+   * Mean loss over every scored target of the batches, with `params` laid out as llamaParamSpecs, or,
+   * for a `forGraph` evaluator, the feeds its graph takes besides tokens and targets.
+   */
+  async evaluate(params: Float32Array | Readonly<Record<string, Feed>>, batches: Iterable<TokenBatch>): Promise<EvalResult> {
     const { batch: B, seqLen: T } = this.shape;
     let sum = 0;
     let count = 0;
@@ -70,7 +78,7 @@ export class LossEvaluator {
       let scored = 0;
       for (let i = 0; i < len; i++) if (batch.targets[i] !== IGNORE_INDEX) scored++;
       if (scored === 0) continue; // the mean of nothing is NaN: such a batch carries no information
-      await this.session.run({ params, tokens: this.tokens, targets: this.targets }, { loss: new ort.Tensor('float32', this.out, []) });
+      await this.session.run({ ...(params instanceof Float32Array ? { params } : params), tokens: this.tokens, targets: this.targets }, { loss: new ort.Tensor('float32', this.out, []) });
       sum += this.out[0]! * scored;
       count += scored;
       n++;
