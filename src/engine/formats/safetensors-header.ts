@@ -93,6 +93,9 @@ export function parseSafetensorsHeader(json: Uint8Array, dataLength: number, sou
     throw new FormatError('bad_header', `${source}: header is not valid JSON (${(err as Error).message})`);
   }
   if (!isPlainObject(raw)) throw new FormatError('bad_header', `${source}: header must be a JSON object`);
+  // The spec forbids duplicate names; JSON.parse would silently keep the last one.
+  const duplicate = duplicateTopLevelKey(text);
+  if (duplicate !== undefined) throw new FormatError('bad_header', `${source}: tensor "${duplicate}" appears twice in the header; names must be unique`);
 
   let metadata: Record<string, string> | undefined;
   const tensors: TensorEntry[] = [];
@@ -172,6 +175,35 @@ function checkLayout(tensors: TensorEntry[], dataLength: number, source: string)
       `${source}: tensors cover ${expectedBegin} bytes but the data section has ${dataLength}; the file has trailing bytes or a wrong header`,
     );
   }
+}
+
+/** The first key that repeats at the top level of a valid JSON object text, if any. */
+function duplicateTopLevelKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (ch === '{' || ch === '[') {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (ch === '}' || ch === ']') {
+      depth--;
+    } else if (ch === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -237,6 +237,12 @@ describe('safetensors: strict reading', () => {
     await expectError(await fileWith('[1,2]', []), 'bad_header', /must start with "\{"/);
     await expectError(await fileWith('{"a":', []), 'bad_header', /not valid JSON/);
     await expectError(await fileWith({ __metadata__: { n: 1 } }, []), 'bad_header', /"__metadata__"."n" must be a string/);
+    // Duplicate names (forbidden by the spec) even when JSON.parse alone would accept them; escapes and
+    // nested objects do not confuse the check.
+    const dup = '{"a\\"b":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a\\"b":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}';
+    await expectError(await fileWith(dup, zeros(1)), 'bad_header', /tensor "a"b" appears twice/);
+    const nested = await fileWith({ __metadata__: { a: 'x', b: 'y' }, a: t('U8', [1], 0, 1) }, zeros(1));
+    expect((await readSafetensors(nested)).tensors.size).toBe(1);
   });
   it('accepts an empty file with no tensors', async () => {
     const { tensors, metadata } = await readSafetensors(await fileWith('{}', []));
