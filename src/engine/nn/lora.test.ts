@@ -32,14 +32,42 @@ describe('LoRA', () => {
     const [B, T, IN, OUT, R] = [2, 3, 5, 4, 2];
     const p = 0.5;
     const r = rng(3);
-    const mask = Array.from({ length: B * T * IN }, () => (r.uniform() < p ? 0 : 1 / (1 - p)));
+    const mask = Array.from({ length: B * T * IN }, () => (r.uniform() < p ? 0 : 1));
     const build = (x: Tensor, w: Tensor, a: Tensor, b: Tensor, m: Tensor): Tensor => {
       const base = (t: Tensor): Tensor => g.matmul(t, w);
-      return loraLinear(base, { 'layers.0.wq': { a, b, mask: m } }, { scale: 1.5 })(x, 'layers.0.wq'); // [B, T, OUT]
+      return loraLinear(base, { 'layers.0.wq': { a, b, mask: m } }, { scale: 1.5, dropout: p })(x, 'layers.0.wq'); // [B, T, OUT]
     };
-    const { maxdiff } = await checkGradients([{ shape: [B, T, IN] }, { shape: [IN, OUT] }, { shape: [IN, R] }, { shape: [R, OUT] }, { shape: [B, T, IN], values: mask }], build);
-    console.log(`maxdiff ${maxdiff.toExponential(1)} ≤ tol 1e-6 (LoRA linear: dx, dW, dA, dB, dmask)`);
+    const { maxdiff } = await checkGradients([{ shape: [B, T, IN] }, { shape: [IN, OUT] }, { shape: [IN, R] }, { shape: [R, OUT] }, { shape: [B, T, IN], dtype: 'bool', values: mask }], build);
+    console.log(`maxdiff ${maxdiff.toExponential(1)} ≤ tol 1e-6 (LoRA linear with a dropout mask: dx, dW, dA, dB)`);
     expect(maxdiff).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('the LoRA linear computes x@W + scale/(1−p) · (x⊙mask)@A@B (vs a plain loop)', async () => {
+    const [N, IN, OUT, R, p, scale] = [3, 4, 5, 2, 0.25, 2];
+    const r = rng(9);
+    const arr = (n: number): Float32Array => Float32Array.from({ length: n }, () => r.normal());
+    const [x, w, a, b] = [arr(N * IN), arr(IN * OUT), arr(IN * R), arr(R * OUT)];
+    const mask = Uint8Array.from({ length: N * IN }, (_, i) => (i % 3 === 0 ? 0 : 1));
+    const graph = new Graph('lora-linear');
+    const t = (name: string, shape: number[]): Tensor => graph.input(name, shape);
+    const mod = { a: t('a', [IN, R]), b: t('b', [R, OUT]), mask: graph.input('mask', [N, IN], 'bool') };
+    const W = t('w', [IN, OUT]);
+    graph.output('y', loraLinear((v) => g.matmul(v, W), { 'layers.0.wo': mod }, { scale, dropout: p })(t('x', [N, IN]), 'layers.0.wo'));
+    const y = (await (await Session.create(graph, { threads: 1 })).run({ x, w, a, b, mask })).y!.data as Float32Array;
+    let d = 0;
+    for (let i = 0; i < N; i++)
+      for (let o = 0; o < OUT; o++) {
+        let base = 0;
+        let ad = 0;
+        for (let k = 0; k < IN; k++) {
+          base += x[i * IN + k]! * w[k * OUT + o]!;
+          for (let j = 0; j < R; j++) ad += x[i * IN + k]! * mask[i * IN + k]! * a[k * R + j]! * b[j * OUT + o]!;
+        }
+        d = Math.max(d, Math.abs(y[i * OUT + o]! - (base + (scale / (1 - p)) * ad)));
+      }
+    console.log(`maxdiff ${d.toExponential(1)} ≤ tol 1e-5 (LoRA linear forward vs loop)`);
+    expect(d).toBeLessThanOrEqual(1e-5);
+    expect(() => loraLinear((v) => v, { 'layers.0.wo': mod }, { scale })(mod.a, 'layers.0.wo')).toThrow(/pass opts\.dropout/);
   });
 
   it('a linear without an adapter is the base’s, and a fresh adapter (B = 0) leaves the logits unchanged', async () => {
@@ -83,18 +111,18 @@ describe('LoRA', () => {
     expect(d).toBeLessThanOrEqual(1e-5);
   });
 
-  it('dropout masks are 0 or 1/(1−p), drop about p, and repeat exactly for the same seed', () => {
+  it('dropout masks are bool, drop about p, and repeat exactly for the same seed', () => {
     const lora = parseLoraConfig({ r: 2, alpha: 2, dropout: 0.25, targets: ['wq', 'w_down'] });
     const a = new LoraDropoutMasks(cfg, lora, { batch: 2, seqLen: 8 }, 42);
     const b = new LoraDropoutMasks(cfg, lora, { batch: 2, seqLen: 8 }, 42);
     const c = new LoraDropoutMasks(cfg, lora, { batch: 2, seqLen: 8 }, 43);
-    const flat = (m: Record<string, Float32Array>): number[] => Object.values(m).flatMap((x) => Array.from(x));
+    const flat = (m: Record<string, Uint8Array>): number[] => Object.values(m).flatMap((x) => Array.from(x));
     const first = flat(a.next());
     expect(Object.keys(a.feeds)).toEqual(['lora_dropout.layers.0.wq', 'lora_dropout.layers.0.w_down', 'lora_dropout.layers.1.wq', 'lora_dropout.layers.1.w_down']);
     expect(a.feeds['lora_dropout.layers.0.w_down']!.length).toBe(2 * 8 * cfg.ffn); // [B, T, F]
     expect(first).toEqual(flat(b.next()));
     expect(first).not.toEqual(flat(c.next()));
-    expect(new Set(first)).toEqual(new Set([0, Math.fround(1 / 0.75)]));
+    expect(new Set(first)).toEqual(new Set([0, 1]));
     const dropped = first.filter((v) => v === 0).length / first.length;
     expect(Math.abs(dropped - 0.25)).toBeLessThan(0.03);
     expect(flat(a.next())).not.toEqual(first); // a new draw each step

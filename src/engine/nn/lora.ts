@@ -113,11 +113,11 @@ export function initLoraParams(cfg: LlamaConfig, lora: LoraConfig, seed = 0): Fl
   return out;
 }
 
-/** One adapted linear's tensors. `mask` (shaped like the linear's input) is inverted dropout: 0 or 1/(1−p). */
+/** One adapted linear's tensors. `mask` (bool, shaped like the linear's input) is its dropout: true = kept. */
 export interface LoraModule {
   a: Tensor; // [in, r]
   b: Tensor; // [r, out]
-  mask?: Tensor; // [..., in]
+  mask?: Tensor; // [..., in] bool
 }
 
 /** Adapted linears by LinearFn name ('layers.3.wq'); linears not listed pass through to the base. */
@@ -135,18 +135,20 @@ export function loraAdapterViews(flat: Tensor, cfg: LlamaConfig, lora: LoraConfi
 }
 
 /**
- * Wraps a base LinearFn with LoRA adapters: base(x) + scale · (x ⊙ mask) @ A @ B for the adapted
- * linears, base(x) for the rest. `scale` defaults to nothing: pass loraScale(lora).
+ * Wraps a base LinearFn with LoRA adapters: base(x) + scale · dropout(x) @ A @ B for the adapted
+ * linears, base(x) for the rest. Pass scale = loraScale(lora); `dropout` (p) is needed when the
+ * adapters carry masks, whose kept values are scaled by 1/(1−p) (inverted dropout, as nn.Dropout).
  * @example llamaForward(cfg, p, tokens, { linear: loraLinear(plainLinear(cfg, p), adapters, { scale: loraScale(lora) }) })
  */
-export function loraLinear(base: LinearFn, adapters: LoraAdapters, opts: { scale: number }): LinearFn {
+export function loraLinear(base: LinearFn, adapters: LoraAdapters, opts: { scale: number; dropout?: number }): LinearFn {
   return (x, name) => {
     const y = base(x, name); // [..., out]
     const m = adapters[name];
     if (!m) return y;
-    const xd = m.mask ? g.mul(x, m.mask) : x; // [..., in]
-    // NOTE: the scale multiplies the rank-r intermediate, the smallest tensor on the path.
-    const low = g.mul(g.matmul(xd, m.a), opts.scale); // [..., r]
+    if (m.mask && opts.dropout === undefined) throw new Error(`loraLinear: adapter ${name} has a dropout mask; pass opts.dropout (p) so kept values are scaled by 1/(1−p)`);
+    const xd = m.mask ? g.where(m.mask, x, 0) : x; // [..., in]
+    // NOTE: the scale (and dropout's 1/(1−p)) multiplies the rank-r intermediate, the smallest tensor on the path.
+    const low = g.mul(g.matmul(xd, m.a), m.mask ? opts.scale / (1 - opts.dropout!) : opts.scale); // [..., r]
     return g.add(y, g.matmul(low, m.b)); // [..., out]
   };
 }

@@ -28,7 +28,7 @@ function loraLoss(base: LoraBase, lora: LoraConfig, shape: StepShape, graph: Gra
   if (dropout) declareLoraDropout(graph, base.cfg, lora, shape, modules);
   const tokens = graph.input('tokens', [B, T], 'int64');
   const targets = graph.input('targets', [B, T], 'int64');
-  const loss = llamaLoss(base.cfg, params, tokens, targets, { linear: loraLinear(linear, modules, { scale: loraScale(lora) }) });
+  const loss = llamaLoss(base.cfg, params, tokens, targets, { linear: loraLinear(linear, modules, { scale: loraScale(lora), dropout: lora.dropout }) });
   return { loss, views };
 }
 
