@@ -114,10 +114,11 @@ async function main(): Promise<void> {
   const estimate = estimateTrainingMemory(cfg, { batch: B, seqLen: T });
   const peakMb = trainingPeakRss / MB;
   const estMb = estimate.total / MB;
+  const part = (x: number): string => fmt(x / MB, 0);
   console.log(
-    `memory: peak RSS ${fmt(peakMb, 0)} MB vs estimate ${fmt(estMb, 0)} MB (weights ${fmt(estimate.weights / MB, 0)} + grads ${fmt(estimate.grads / MB, 0)} + Adam ${fmt(estimate.adamMoments / MB, 0)} + activations ${fmt(estimate.activations / MB, 0)}) ` +
-      `= ${fmt(peakMb / estMb, 2)}×; the process held ${fmt(baselineRss / MB, 0)} MB before the trainer (Node + ONNX Runtime), peak − that = ${fmt((trainingPeakRss - baselineRss) / MB, 0)} MB = ${fmt((trainingPeakRss - baselineRss) / estimate.total, 2)}× the estimate ` +
-      `(exact high-water mark: ${rss.exact})`,
+    `memory: peak RSS ${fmt(peakMb, 0)} MB vs estimate ${fmt(estMb, 0)} MB = ${fmt(peakMb / estMb, 2)}× (weights ${part(estimate.weights)} + grads ${part(estimate.grads)} + ` +
+      `Adam ${part(estimate.adamMoments)} + ping-pong copy ${part(estimate.optimizerCopy)} + scratch ${part(estimate.scratch)} + activations ${part(estimate.activations)} + ` +
+      `runtime ${part(estimate.runtime)}); the process held ${fmt(baselineRss / MB, 0)} MB before the trainer (incl. the GEMM probe's matrices) (exact high-water mark: ${rss.exact})`,
   );
 
   let torchRatio: number | undefined;
@@ -138,6 +139,7 @@ async function main(): Promise<void> {
     mfu: Number(fmt(mfu, 3)),
     peak_rss_mb: Math.round(peakMb),
     memory_estimate_mb: Math.round(estMb),
+    memory_ratio: Number(fmt(peakMb / estMb, 2)),
   };
   if (torchRatio !== undefined) bench.torch_ratio = Number(fmt(torchRatio, 2));
   console.log(`BENCH ${JSON.stringify({ name: 'train', ...bench })}`);

@@ -51,18 +51,20 @@ describe('presets', () => {
 });
 
 describe('estimateTrainingMemory', () => {
-  it('adds weights, grads, two Adam moments and activations', () => {
+  it('adds weights, grads, two Adam moments, the ping-pong copy, scratch, activations and the runtime', () => {
     const tiny = preset('tiny');
     const m = estimateTrainingMemory(tiny, { batch: 16, seqLen: 256 });
     const N = 10_522_880;
     expect(m.weights).toBe(4 * N);
     expect(m.grads).toBe(4 * N);
     expect(m.adamMoments).toBe(8 * N);
-    expect(m.detail.logitsAndGrad).toBe(2 * 16 * 256 * 8192 * 4);
+    expect(m.optimizerCopy).toBe(12 * N);
+    expect(m.scratch).toBe(8 * N);
+    expect(m.detail.logitsAndGrad).toBe(3 * 16 * 256 * 8192 * 4);
     expect(m.detail.attentionScores).toBe(8 * 2 * 16 * 8 * 256 * 256 * 4);
     // Per layer: 8 [B,T,C] + 3 [B,T,F] + 2 [B,NH,T,T] floats.
     expect(m.detail.activationsPerLayer).toBe((4096 * (8 * 256 + 3 * 688) + 2 * 16 * 8 * 256 * 256) * 4);
-    expect(m.total).toBe(m.weights + m.grads + m.adamMoments + m.activations);
+    expect(m.total).toBe(m.weights + m.grads + m.adamMoments + m.optimizerCopy + m.scratch + m.activations + m.runtime);
     console.log(`tiny B=16 T=256: ${(m.total / 2 ** 20).toFixed(0)} MiB (activations ${(m.activations / 2 ** 20).toFixed(0)} MiB)`);
   });
 

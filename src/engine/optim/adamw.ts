@@ -39,6 +39,11 @@ export interface AdamWState {
  * One AdamW update of a parameter (any shape, e.g. all parameters as one flat vector).
  * `step` is the 1-based step number; `decay` is 1/0 or a mask broadcastable to the parameter;
  * `gradScale` (e.g. the clipping factor) multiplies the gradient first.
+ *
+ * NOTE: every parameter-sized op below has the gradient among its inputs (m' = m + (g − m)(1 − β₁), not
+ * β₁m + (1 − β₁)g). An op that reads only m, v or the parameter is ready before the forward pass even
+ * starts, and ONNX Runtime may run it then and hold its result through the whole forward and backward:
+ * in a whole step that was ~3 parameter-sized buffers per parameter of extra peak memory.
  */
 export function adamwUpdate(
   s: AdamWState,
@@ -48,16 +53,18 @@ export function adamwUpdate(
   decay: Tensor | number = 1,
 ): AdamWState {
   const { beta1: b1, beta2: b2, eps, weightDecay: wd } = opts;
-  // Scalars are combined first, so each [N]-sized op below is one pass over memory.
+  // Scalars are combined first, so each parameter-sized op below is one pass over memory.
   const c = hyper.gradScale;
-  const m = g.add(g.mul(s.m, b1), g.mul(grad, c ? g.mul(c, 1 - b1) : 1 - b1)); // first moment
-  const v = g.add(g.mul(s.v, b2), g.mul(g.mul(grad, grad), c ? g.mul(g.mul(c, c), 1 - b2) : 1 - b2)); // second moment
+  const gs = c ? g.mul(grad, c) : grad; // clipped gradient
+  const m = g.add(s.m, g.mul(g.sub(gs, s.m), 1 - b1)); // first moment: β₁m + (1−β₁)g
+  const v = g.add(s.v, g.mul(g.sub(g.mul(gs, gs), s.v), 1 - b2)); // second moment: β₂v + (1−β₂)g²
   // Bias corrections 1 − βᵗ as scalars: βᵗ = exp(t·ln β).
   const bc1 = g.sub(1, g.exp(g.mul(hyper.step, Math.log(b1))));
   const bc2 = g.sub(1, g.exp(g.mul(hyper.step, Math.log(b2))));
-  const denom = g.add(g.sqrt(g.div(v, bc2)), eps);
-  const update = g.div(g.mul(m, g.div(hyper.lr, bc1)), denom);
-  const lrWd = g.mul(hyper.lr, wd); // scalar
-  const decayed = wd === 0 || decay === 0 ? s.param : g.sub(s.param, g.mul(s.param, typeof decay === 'number' ? lrWd : g.mul(decay, lrWd)));
-  return { param: g.sub(decayed, update), m, v };
+  const u = g.div(m, g.add(g.sqrt(g.div(v, bc2)), eps)); // m / (sqrt(v̂) + ε), without 1/bc1
+  if (wd === 0 || decay === 0) return { param: g.sub(s.param, g.mul(u, g.div(hyper.lr, bc1))), m, v };
+  // p − lr·(u/bc1 + λ·decay·p), as (u/(bc1·λ) + decay·p)·(lr·λ) so that the p term waits for u.
+  const decayed = typeof decay === 'number' ? s.param : g.mul(s.param, decay);
+  const step = g.mul(g.add(g.mul(u, g.div(1 / wd, bc1)), decay === 1 || typeof decay !== 'number' ? decayed : g.mul(decayed, decay)), g.mul(hyper.lr, wd));
+  return { param: g.sub(s.param, step), m, v };
 }

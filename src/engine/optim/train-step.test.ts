@@ -45,7 +45,7 @@ describe('Llama train step', () => {
       return out;
     };
     const gFull = await gradStep(full, new Float32Array(n), { tokens, targets }, 1);
-    let acc = new Float32Array(n);
+    let acc: Float32Array = new Float32Array(n);
     for (const m of micro) acc = await gradStep(halfS, acc, m, 0.5);
     const gmax = Math.max(...gFull.map(Math.abs));
     const gdiff = Math.max(...gFull.map((x, i) => Math.abs(x - acc[i]!))) / gmax;
