@@ -1,5 +1,5 @@
-/** The datasets domain: ingest, versions, profile and validation report, preview, query, export, diff. */
-export { DatasetService, versionView, type AddResult, type DatasetServiceDeps, type ExportFile } from './service.js';
+/** The datasets domain: ingest, versions, profile and validation report, transforms, preview, query, export, diff. */
+export { DatasetService, versionView, type AddResult, type DatasetServiceDeps, type ExportFile, type RecipeCheck } from './service.js';
 export { DatasetStore, type StoredVersion } from './store.js';
 export { ParquetCache } from './local-parquet.js';
 export { ingestDataset, contentKeyOf, sha256File, type IngestProgress, type IngestRequest, type IngestResult, type RunControl } from './ingest.js';
@@ -8,3 +8,15 @@ export { registerDatasetRoutes } from './routes.js';
 export { parseDatasetRef, formatRef, type DatasetRef } from './ref.js';
 export type { DatasetProfile } from './profile.js';
 export * from './schema.js';
+export {
+  DATASET_TRANSFORM,
+  RecipeFindingSchema,
+  TransformInputSchema,
+  TransformJobPayloadSchema,
+  validateRecipe,
+  type RecipeFinding,
+  type StoredRecipe,
+  type TransformInput,
+  type TransformJobPayload,
+  type TransformResult,
+} from './transforms/index.js';

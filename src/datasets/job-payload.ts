@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { JobTypeDefinition } from '../jobs/index.js';
 import { DatasetFormatSchema, DatasetNameSchema } from './schema.js';
+import { transformJobType } from './transforms/job-payload.js';
 
 export const DATASET_INGEST = 'dataset.ingest';
 
@@ -32,4 +33,5 @@ export const datasetJobTypes: JobTypeDefinition[] = [
     role: 'admin',
     description: 'ingests a file into a dataset version (use POST /api/v1/datasets)',
   },
+  transformJobType,
 ];

@@ -13,6 +13,7 @@ import {
   RowsResultSchema,
 } from './schema.js';
 import type { DatasetService } from './service.js';
+import { RecipeFindingSchema, RecipeSourceSchema, TransformInputSchema } from './transforms/index.js';
 import { ErrorBodySchema as ErrorBody, PageQuerySchema as ListQuery } from '../platform/http-schemas.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -21,6 +22,8 @@ const NameParams = z.object({ name: z.string().min(1).max(100) });
 const VersionParams = NameParams.extend({ version: z.string().min(1).max(20) });
 const refOf = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
 const AddResultSchema = z.object({ version: DatasetVersionSchema.nullable(), job: z.object({ id: z.string(), state: z.string() }).nullable() });
+const RecipeCheckSchema = z.object({ valid: z.boolean(), findings: z.array(RecipeFindingSchema), recipe_sha256: z.string().nullable() });
+const StoredRecipeSchema = z.object({ sha256: z.string(), name: z.string().nullable(), source: z.string(), recipe: z.object({ name: z.string().optional(), text_field: z.string().optional(), validation: z.record(z.string(), z.unknown()), steps: z.array(z.object({ kind: z.string(), options: z.unknown() })) }) });
 
 export function registerDatasetRoutes(app: FastifyInstance, datasets: DatasetService): void {
   const typed = app.withTypeProvider<ZodTypeProvider>();
@@ -85,6 +88,49 @@ export function registerDatasetRoutes(app: FastifyInstance, datasets: DatasetSer
     '/api/v1/datasets/:name/versions/:version/report',
     { schema: { tags, summary: 'Profile and validation report', security, params: VersionParams, response: { 200: DatasetReportSchema, ...errors } } },
     async (request) => datasets.report(actorOf(request), refOf(request.params)),
+  );
+
+  typed.post(
+    '/api/v1/datasets/:name/versions/:version/transform',
+    {
+      config: { audit: 'datasets.transform' },
+      schema: {
+        tags,
+        summary: 'Transform a version by a YAML recipe into a new version (editor)',
+        description:
+          'Send {"recipe": "<YAML text>", "recipe_name"?, "name"?: target dataset, "dry_run"?}. The recipe is checked against this version first: ' +
+          '400 dataset_recipe_invalid with details.findings (path, line, column, severity, message, fix) when it has errors. Same parent and recipe as an existing version: 200 with it. ' +
+          'Otherwise 202 with a dataset.transform job. With dry_run: 200 {valid, findings, recipe_sha256}, nothing submitted. Format: docs/formats/transform-recipe.md.',
+        security,
+        params: VersionParams,
+        body: TransformInputSchema,
+        response: { 200: z.union([AddResultSchema, RecipeCheckSchema]), 202: AddResultSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const result = await datasets.transform(actorOf(request), refOf(request.params), request.body);
+      return reply.status('job' in result && result.job ? 202 : 200).send(result);
+    },
+  );
+
+  typed.post(
+    '/api/v1/datasets/recipes/validate',
+    {
+      schema: {
+        tags,
+        summary: 'Check a transform recipe without running it; against a version when "dataset" (a REF) is given',
+        security,
+        body: z.object({ recipe: RecipeSourceSchema, dataset: z.string().min(1).optional() }),
+        response: { 200: RecipeCheckSchema, ...errors },
+      },
+    },
+    async (request) => datasets.validateRecipe(actorOf(request), request.body.recipe, request.body.dataset),
+  );
+
+  typed.get(
+    '/api/v1/datasets/:name/versions/:version/recipe',
+    { schema: { tags, summary: 'The recipe that made a version (its YAML as written, and the parsed steps)', security, params: VersionParams, response: { 200: StoredRecipeSchema, ...errors } } },
+    async (request) => datasets.recipe(actorOf(request), refOf(request.params)),
   );
 
   typed.get(

@@ -24,6 +24,22 @@ import { AddDatasetInputSchema, QueryInputSchema, type AddDatasetInput, type Dat
 import { formatFromName } from './sniff.js';
 import type { DatasetStore, StoredVersion } from './store.js';
 import { parseValidationConfig } from './validation/index.js';
+import {
+  DATASET_TRANSFORM,
+  planTransform,
+  recipeHash,
+  transformContentKey,
+  transformDataset,
+  TransformInputSchema,
+  TransformJobPayloadSchema,
+  validateRecipe,
+  RecipeSourceSchema,
+  type RecipeFinding,
+  type StoredRecipe,
+  type TransformInput,
+  type TransformRequest,
+  type TransformResult,
+} from './transforms/index.js';
 
 export interface DatasetServiceDeps {
   store: DatasetStore;
@@ -38,6 +54,13 @@ export interface DatasetServiceDeps {
 export interface AddResult {
   version: DatasetVersion | null;
   job: { id: string; state: string } | null;
+}
+
+/** What a recipe check returns: every finding; the recipe's sha256 when it is valid. */
+export interface RecipeCheck {
+  valid: boolean;
+  findings: RecipeFinding[];
+  recipe_sha256: string | null;
 }
 
 export interface ExportFile {
@@ -105,6 +128,65 @@ export class DatasetService {
   /** The long work itself (the job handler calls this; so can a process that owns its own deps). */
   ingest(request: IngestRequest, control: RunControl = {}): Promise<IngestResult> {
     return ingestDataset({ store: this.deps.store, blobs: this.deps.blobs, workDir: this.deps.workDir }, request, control);
+  }
+
+  /**
+   * Transforms a version by a recipe into a new version (of `name`, else the same dataset). The
+   * recipe is checked against the version's schema first: any error refuses it here, with every
+   * finding, and nothing is submitted. Same parent and recipe as an existing version → that
+   * version, no job; else a `dataset.transform` job. `dry_run` only checks.
+   */
+  async transform(actor: Actor, ref: string, input: TransformInput): Promise<AddResult | RecipeCheck> {
+    requireRole(actor, 'editor', 'Transforming datasets');
+    const parsed = TransformInputSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ValidationError('dataset_transform_input_invalid', `Invalid transform input at "${issue.path.join('.') || '(body)'}": ${issue.message}. Send {"recipe": "<YAML text>", "name"?}.`, { issues: parsed.error.issues });
+    }
+    const body = parsed.data;
+    const parent = await this.resolve(ref);
+    if (body.dry_run) return this.checkRecipe(body.recipe, parent);
+    const plan = await planTransform(parent, body.recipe);
+    const name = body.name ?? parent.dataset;
+    const existing = await this.deps.store.findByContent(name, transformContentKey(parent.id, plan.sha256));
+    if (existing) return { version: versionView(existing), job: null };
+    if (!this.deps.jobs) throw new ConflictError('jobs_unavailable', 'This server runs no job queue, so datasets cannot be transformed here.');
+    const payload = TransformJobPayloadSchema.parse({
+      // Pinned to the version checked above, so that a newer version cannot slip in before the job runs.
+      dataset: parent.ref,
+      recipe: body.recipe,
+      ...(body.recipe_name !== undefined ? { recipe_name: body.recipe_name } : {}),
+      name,
+      created_by: actor.id,
+    });
+    const job: Job = await this.deps.jobs.submit(actor, { type: DATASET_TRANSFORM, payload, resources: { cpu: 1, memoryMb: 1024 } });
+    return { version: null, job: { id: job.id, state: job.state } };
+  }
+
+  /** Checks a recipe; against a version's schema when `ref` is given, else everything but field names. */
+  async validateRecipe(actor: Actor, recipe: unknown, ref?: string): Promise<RecipeCheck> {
+    requireRole(actor, 'viewer', 'Validating recipes');
+    const source = RecipeSourceSchema.safeParse(recipe);
+    if (!source.success) throw new ValidationError('dataset_transform_input_invalid', 'Send the recipe as {"recipe": "<YAML text>"} (or as an object).');
+    return this.checkRecipe(source.data, ref === undefined ? null : await this.resolve(ref));
+  }
+
+  private async checkRecipe(recipe: string | Record<string, unknown>, parent: StoredVersion | null): Promise<RecipeCheck> {
+    const result = await validateRecipe(recipe, parent ? { columns: parent.columns, textField: parent.text_field } : null);
+    return { valid: result.recipe !== null, findings: result.findings, recipe_sha256: result.recipe ? recipeHash(result.recipe) : null };
+  }
+
+  /** The recipe that made a version: its text as written, and its parsed steps. */
+  async recipe(actor: Actor, ref: string): Promise<StoredRecipe> {
+    requireRole(actor, 'viewer', 'Reading datasets');
+    const v = await this.resolve(ref);
+    if (!v.recipeDocument) throw new NotFoundError('dataset_recipe_not_found', `${v.ref} was not made by a transform, so it has no recipe${v.parent ? '' : ' (it was ingested from a file)'}.`, { ref: v.ref });
+    return v.recipeDocument as unknown as StoredRecipe;
+  }
+
+  /** The long work of a transform (the job handler calls this; so can a process that owns its own deps). */
+  transformNow(request: TransformRequest, control: RunControl = {}): Promise<TransformResult> {
+    return transformDataset({ store: this.deps.store, blobs: this.deps.blobs, cache: this.deps.cache, workDir: this.deps.workDir }, request, control);
   }
 
   async list(actor: Actor, query: { limit?: number; cursor?: string } = {}): Promise<Page<Dataset>> {

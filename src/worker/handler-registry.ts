@@ -14,6 +14,7 @@ export const BUILTIN_HANDLERS: Readonly<Record<string, string>> = {
   command: path.join(HERE, 'handlers/command.ts'),
   noop: path.join(HERE, 'handlers/noop.ts'),
   'dataset.ingest': path.join(HERE, '../datasets/handlers.ts'),
+  'dataset.transform': path.join(HERE, '../datasets/transforms/handler.ts'),
 };
 
 /**

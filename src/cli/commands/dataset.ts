@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,6 +8,8 @@ import type { Command } from 'commander';
 // Types only: the CLI talks to the API, it does not load the datasets domain.
 import type { AddResult } from '../../datasets/service.js';
 import type { Dataset, DatasetReport, DatasetVersion, DiffResult, RowsResult } from '../../datasets/schema.js';
+import type { RecipeCheck } from '../../datasets/service.js';
+import type { RecipeFinding } from '../../datasets/transforms/recipe.js';
 import type { JobView } from '../../jobs/index.js';
 import { ApiClient, CliError, resolveConnection, type GlobalOptions } from '../client.js';
 import { EXIT, exitCodeForStatus } from '../exit-codes.js';
@@ -96,9 +98,28 @@ function summary(v: DatasetVersion): string {
   return [
     `${v.ref}  ${v.records} records, ${v.format} (${v.source_name ?? '-'}, ${v.source_size} bytes → Parquet ${v.parquet_size} bytes)`,
     `text field: ${v.text_field}${v.skipped_lines ? `; ${v.skipped_lines} malformed lines skipped` : ''}${v.parent ? `; parent ${v.parent}` : ''}`,
+    ...(v.recipe ? [`recipe: ${v.recipe.sha256.slice(0, 12)}${v.recipe.name ? ` (${v.recipe.name})` : ''}: ${v.recipe.steps.join(' → ')}`] : []),
     `columns: ${v.columns.map((c) => `${c.name} ${c.type}${c.nulls ? ` (${c.nulls} null)` : ''}`).join(', ')}`,
     `created ${v.created_at}`,
   ].join('\n');
+}
+
+function readRecipeFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Give the path of a recipe YAML file (see docs/formats/transform-recipe.md).`, EXIT.refused, 'file_unreadable');
+  }
+}
+
+/** `FILE:4:5 error steps[1].dedupe: unknown step … / fix: …`, as `crucible workflow validate` prints them. */
+function formatRecipeFindings(file: string, findings: RecipeFinding[]): string {
+  return findings.map((f) => `${file}${f.line === null ? '' : `:${f.line}:${f.column}`} ${f.severity} ${f.path}: ${f.message}\n  fix: ${f.fix}`).join('\n');
+}
+
+function recipeRefused(file: string, findings: RecipeFinding[], details: unknown): CliError {
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  return new CliError(`${file} has ${errors === 1 ? '1 error' : `${errors} errors`}; fix them and run it again:\n${formatRecipeFindings(file, findings)}`, EXIT.refused, 'dataset_recipe_invalid', details);
 }
 
 function rowsTable(result: RowsResult): string {
@@ -120,7 +141,7 @@ export function registerDataset(program: Command, globals: () => GlobalOptions):
     .description('Datasets: add files as immutable versions, inspect their profile and validation report, query, diff, export')
     .addHelpText(
       'after',
-      '\nA REF is name@VERSION (corpus@3) or name (the latest version).\n\nExamples:\n  $ crucible dataset add data.jsonl --name corpus --wait\n  $ crucible dataset report corpus --json\n  $ crucible dataset query corpus@1 "SELECT count(*) FROM data WHERE length(text) < 20"\n',
+      '\nA REF is name@VERSION (corpus@3) or name (the latest version).\n\nExamples:\n  $ crucible dataset add data.jsonl --name corpus --wait\n  $ crucible dataset report corpus --json\n  $ crucible dataset transform corpus@1 --recipe clean.yaml --wait\n  $ crucible dataset query corpus@1 "SELECT count(*) FROM data WHERE length(text) < 20"\n',
     );
 
   dataset
@@ -172,6 +193,64 @@ export function registerDataset(program: Command, globals: () => GlobalOptions):
       } else {
         emit(g, added, () => `Ingesting as job ${added.job!.id}. Follow it with: crucible job logs ${added.job!.id} --follow`);
       }
+    });
+
+  dataset
+    .command('transform')
+    .description('Apply a YAML recipe (clean, dedup, PII, filter, template, chunk, split) to a version, making a new version')
+    .argument('<ref>', 'the parent: name@VERSION or name')
+    .requiredOption('--recipe <file>', 'the recipe YAML file (docs/formats/transform-recipe.md)')
+    .option('--name <name>', 'the dataset that receives the new version (default: the parent\'s)')
+    .option('--wait', 'wait until the new version and its report exist')
+    .option('--dry-run', 'only check the recipe against the version; submit nothing')
+    .addHelpText(
+      'after',
+      '\nThe recipe is checked against the version first; any error refuses it with FILE:LINE:COLUMN, and nothing runs.\n' +
+        'The same recipe on the same version gives the same version. Without --wait, prints the transform job id.\n\n' +
+        'Examples:\n  $ crucible dataset transform corpus@1 --recipe examples/clean-dedup-recipe.yaml --wait\n  $ crucible dataset transform chats --recipe chatml.yaml --name chats-sft --wait --json\n  $ crucible dataset transform corpus --recipe clean.yaml --dry-run\n',
+    )
+    .action(async (ref: string, opts: { recipe: string; name?: string; wait?: boolean; dryRun?: boolean }) => {
+      const g = globals();
+      const recipe = readRecipeFile(opts.recipe);
+      const api = client();
+      const body = { recipe, recipe_name: path.basename(opts.recipe), ...(opts.name ? { name: opts.name } : {}), ...(opts.dryRun ? { dry_run: true } : {}) };
+      let result: AddResult | RecipeCheck;
+      try {
+        result = await api.request<AddResult | RecipeCheck>('POST', `${versionPath(ref)}/transform`, body);
+      } catch (err) {
+        if (err instanceof CliError && err.code === 'dataset_recipe_invalid') throw recipeRefused(opts.recipe, (err.details as { findings?: RecipeFinding[] } | undefined)?.findings ?? [], err.details);
+        throw err;
+      }
+      if ('valid' in result) {
+        if (!result.valid) throw recipeRefused(opts.recipe, result.findings, result);
+        const check = result;
+        emit(g, check, () => `${opts.recipe} is valid for ${ref} (recipe ${check.recipe_sha256?.slice(0, 12)}). Run it without --dry-run.`);
+        return;
+      }
+      const added = result;
+      let version = added.version;
+      if (!version && opts.wait) {
+        const job = await waitForJob(api, g, added.job!.id);
+        version = await api.request<DatasetVersion>('GET', versionPath((job.result as { ref: string }).ref));
+      }
+      if (version) {
+        emit(g, version, () => `${added.job ? 'Made' : 'Already there:'} ${summary(version!)}\nReport: crucible dataset report ${version!.ref}`);
+      } else {
+        emit(g, added, () => `Transforming as job ${added.job!.id}. Follow it with: crucible job logs ${added.job!.id} --follow`);
+      }
+    });
+
+  dataset
+    .command('validate-recipe')
+    .description('Check a transform recipe without running it: every error with its line:column and a fix; exit 1 when any')
+    .argument('<file>', 'the recipe YAML file')
+    .option('--dataset <ref>', 'also check field names against this version\'s columns')
+    .addHelpText('after', '\nExamples:\n  $ crucible dataset validate-recipe examples/clean-dedup-recipe.yaml\n  $ crucible dataset validate-recipe clean.yaml --dataset corpus@1 --json\n')
+    .action(async (file: string, opts: { dataset?: string }) => {
+      const recipe = readRecipeFile(file);
+      const result = await client().request<RecipeCheck>('POST', '/api/v1/datasets/recipes/validate', { recipe, ...(opts.dataset ? { dataset: opts.dataset } : {}) });
+      if (!result.valid) throw recipeRefused(file, result.findings, result);
+      emit(globals(), result, () => `${file} is valid${opts.dataset ? ` for ${opts.dataset}` : ' (field names are checked when given --dataset REF)'}.`);
     });
 
   dataset
