@@ -131,7 +131,10 @@ export async function exportGguf(
 export interface ImportedGguf {
   config: LlamaConfig;
   params: Float32Array;
+  /** Rebuilt from a "gpt2" tokenizer; undefined for other kinds (see `tokenizerModel`). */
   tokenizerJson: object | undefined;
+  /** tokenizer.ggml.model as stored ("gpt2", "llama", …), undefined when the file has no tokenizer. */
+  tokenizerModel: string | undefined;
   tensorTypes: Record<string, GgmlType>;
   name: string | undefined;
 }
@@ -215,7 +218,15 @@ export async function importGguf(path: string): Promise<ImportedGguf> {
       at += rows.length;
     }
     const name = file.scalar('general.name');
-    return { config: cfg, params, tokenizerJson: tokenizerJsonFromGguf(file), tensorTypes, name: typeof name === 'string' ? name : undefined };
+    const tokenizerModel = file.scalar('tokenizer.ggml.model');
+    return {
+      config: cfg,
+      params,
+      tokenizerJson: tokenizerJsonFromGguf(file),
+      tokenizerModel: typeof tokenizerModel === 'string' ? tokenizerModel : undefined,
+      tensorTypes,
+      name: typeof name === 'string' ? name : undefined,
+    };
   } finally {
     await file.close();
   }

@@ -59,13 +59,13 @@ const stringArray = (file: GgufFile, key: string): string[] | undefined => {
   return v?.type === 'array' && v.itemType === 'string' ? (v.value as string[]) : undefined;
 };
 
-/** Rebuilds a tokenizer.json from a GGUF's "gpt2" tokenizer, or undefined when the file embeds none. */
+/**
+ * Rebuilds a tokenizer.json from a GGUF's "gpt2" (byte-level BPE) tokenizer. Undefined when the file
+ * embeds none or another kind (SentencePiece "llama", …): the weights still import, and the caller
+ * supplies the model's own tokenizer.json.
+ */
 export function tokenizerJsonFromGguf(file: GgufFile): object | undefined {
-  const model = file.scalar('tokenizer.ggml.model');
-  if (model === undefined) return undefined;
-  if (model !== 'gpt2') {
-    throw new FormatError('bad_input', `${file.path}: tokenizer.ggml.model is "${String(model)}"; only "gpt2" (byte-level BPE) tokenizers are read — pass the model's tokenizer.json yourself`);
-  }
+  if (file.scalar('tokenizer.ggml.model') !== 'gpt2') return undefined;
   const tokens = stringArray(file, 'tokenizer.ggml.tokens');
   if (tokens === undefined) throw new FormatError('bad_header', `${file.path}: tokenizer.ggml.tokens is missing or not a string array`);
   const typeValue = file.metadata.get('tokenizer.ggml.token_type');

@@ -221,6 +221,10 @@ describe('GGUF: bad input gets clear errors', () => {
     await expectError(await rewrite({ meta: arch }), 'bad_input', /general\.architecture is "qwen2"; only "llama"/);
     const ffn = meta.map(([k, v]): [string, GgufValue] => [k, k === 'llama.feed_forward_length' ? { type: 'u32', value: 96 } : v]);
     await expectError(await rewrite({ meta: ffn }), 'bad_tensor', /"blk\.0\.ffn_gate\.weight" has ggml dims \[64, 128\] but the config needs \[64, 96\]/);
+    // A SentencePiece tokenizer (llama.cpp's "llama" model) is not rebuilt, but the weights still import.
+    const spm = meta.map(([k, v]): [string, GgufValue] => [k, k === 'tokenizer.ggml.model' ? { type: 'string', value: 'llama' } : v]);
+    const fromSpm = await importGguf(await rewrite({ meta: spm }));
+    expect([fromSpm.tokenizerModel, fromSpm.tokenizerJson, fromSpm.config]).toEqual(['llama', undefined, cfg]);
     const scaled = [...meta, ['llama.rope.scaling.type', { type: 'string', value: 'yarn' }] as [string, GgufValue]];
     await expectError(await rewrite({ meta: scaled }), 'bad_input', /rope\.scaling\.type is "yarn"/);
   });
