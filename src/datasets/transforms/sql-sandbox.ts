@@ -85,7 +85,17 @@ export async function* sandboxRows(parquet: string, select: string, signal?: Abo
     } catch (err) {
       throw new ValidationError('dataset_transform_sql_failed', `A SQL step of the recipe does not run: ${duckMessage(err)}. Check it with crucible dataset validate-recipe.`, { sql: select });
     }
-    const result = await prepared.stream();
+    const dataError = (err: unknown): unknown =>
+      // A value that does not convert, a division by zero: the data's fault, told as such.
+      signal?.aborted || /^(Out of Memory|INTERNAL)/i.test((err as Error).message)
+        ? err
+        : new ValidationError('dataset_transform_sql_failed', `A SQL step of the recipe failed on the data: ${duckMessage(err)}. Guard the expression (TRY_CAST, NULLIF) or filter those records first.`, { sql: select });
+    let result;
+    try {
+      result = await prepared.stream();
+    } catch (err) {
+      throw dataError(err);
+    }
     // BIGINT comes back as a string in JSON form; as a number it keeps its type through JSONL.
     const bigints = result.columnNames().filter((_, i) => /^(BIGINT|HUGEINT|UBIGINT|UHUGEINT)$/.test(result.columnType(i).toString()));
     const batches = result.yieldRowObjectJson();
@@ -94,9 +104,7 @@ export async function* sandboxRows(parquet: string, select: string, signal?: Abo
       try {
         next = await batches.next();
       } catch (err) {
-        // A value that does not convert, a division by zero: the data's fault, told as such.
-        if (signal?.aborted || /^(Out of Memory|INTERNAL)/i.test((err as Error).message)) throw err;
-        throw new ValidationError('dataset_transform_sql_failed', `A SQL step of the recipe failed on the data: ${duckMessage(err)}. Guard the expression (TRY_CAST, NULLIF) or filter those records first.`, { sql: select });
+        throw dataError(err);
       }
       if (next.done) break;
       const batch = next.value;

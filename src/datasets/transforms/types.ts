@@ -58,6 +58,8 @@ export interface StepKind<O> {
   /** A YAML example of the step (shown as the fix for a bad option). */
   example: string;
   options: z.ZodType<O>;
+  /** True when the step never changes the columns: validation can go on checking fields after it even when its options are wrong. */
+  keepsSchema: boolean;
   /** Checks fields against the schema at this point; returns the schema after the step. */
   plan(options: O, state: SchemaState, ctx: PlanContext): SchemaState | Promise<SchemaState>;
   create(options: O, state: SchemaState): StepRun;

@@ -96,7 +96,7 @@ export async function validateRecipe(input: RecipeSource, parent: ParentSchema |
       const parsed = definition.options.safeParse(value ?? {});
       if (!parsed.success) {
         zodIssues([...at, kind], parsed.error, optionNames(definition.options), `e.g. ${definition.example}`);
-        state = null;
+        if (!definition.keepsSchema) state = null;
         continue;
       }
       steps.push({ kind, options: parsed.data });

@@ -63,6 +63,7 @@ export const chunkStep: StepKind<Options> = {
   summary: 'splits texts into pieces of at most max_tokens with overlap_tokens of overlap (≈ chars_per_token characters per token)',
   example: 'chunk: {max_tokens: 512, overlap_tokens: 64}',
   options: Options,
+  keepsSchema: false,
   plan(options, state, ctx) {
     if (options.tokenizer !== undefined) {
       ctx.error(['tokenizer'], 'recipe_option_unsupported', `chunking by the tokens of "${options.tokenizer}" is not available yet.`, 'Leave tokenizer out: tokens are approximated by chars_per_token characters (4 by default).');

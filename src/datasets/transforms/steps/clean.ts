@@ -48,6 +48,7 @@ export const cleanStep: StepKind<Options> = {
   summary: 'whitespace cleanup (keep_lines, collapse, trim) and control-character removal',
   example: 'clean: {whitespace: keep_lines, control_chars: strip}',
   options: Options,
+  keepsSchema: true,
   plan(options, state, ctx) {
     if (options.field !== undefined) ctx.requireField(state, options.field, ['field']);
     return state;

@@ -32,6 +32,7 @@ export const dedupStep: StepKind<Options> = {
   summary: 'drops exact and/or near duplicates (MinHash/LSH), keeping the first of each group',
   example: 'dedup: {exact: true, near: {threshold: 0.8}}',
   options: Options,
+  keepsSchema: true,
   plan(options, state, ctx) {
     if (options.field !== undefined) ctx.requireField(state, options.field, ['field']);
     return state;

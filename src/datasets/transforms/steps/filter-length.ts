@@ -27,6 +27,7 @@ export const filterLengthStep: StepKind<Options> = {
   summary: 'keeps records whose text has min_chars..max_chars characters',
   example: 'filter_length: {min_chars: 20, max_chars: 20000}',
   options: Options,
+  keepsSchema: true,
   plan(options, state, ctx) {
     if (options.field !== undefined) ctx.requireField(state, options.field, ['field']);
     return state;

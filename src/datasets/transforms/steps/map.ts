@@ -22,6 +22,7 @@ export const mapStep: StepKind<Options> = {
   summary: 'output columns as SQL expressions of the current ones (DuckDB, sandboxed)',
   example: 'map: {text: "question || \'\\n\' || answer", id: id}',
   options: Options,
+  keepsSchema: false,
   async plan(columns, state, ctx) {
     // Bound one by one, so that the finding points at the column whose expression is wrong.
     const out: Array<{ name: string; type: string }> = [];

@@ -14,6 +14,7 @@ export const normalizeStep: StepKind<Options> = {
   summary: 'Unicode normalization (NFC, NFKC, NFD, NFKD) of the text field or the given fields',
   example: 'normalize: {form: NFKC}',
   options: Options,
+  keepsSchema: true,
   plan(options, state, ctx) {
     (options.fields ?? [textFieldOf({}, state)]).forEach((field, i) => ctx.requireField(state, field, options.fields ? ['fields', i] : []));
     return state;

@@ -20,6 +20,7 @@ export const piiStep: StepKind<Options> = {
   summary: `masks PII (${PII_KINDS.map((k) => `[${k.toUpperCase()}]`).join(', ')}) or drops records that contain it`,
   example: 'pii: {action: mask, kinds: [email, phone, card, iban, ip, ssn, secret]}',
   options: Options,
+  keepsSchema: true,
   plan(options, state, ctx) {
     options.fields?.forEach((field, i) => ctx.requireField(state, field, ['fields', i]));
     return state;

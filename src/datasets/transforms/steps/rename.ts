@@ -13,6 +13,7 @@ export const renameStep: StepKind<Options> = {
   summary: 'renames columns (old: new), keeping the others',
   example: 'rename: {body: text}',
   options: Options,
+  keepsSchema: false,
   plan(renames, state, ctx) {
     for (const old of Object.keys(renames)) ctx.requireField(state, old, [old]);
     const columns = state.columns.map((c) => ({ ...c, name: renames[c.name] ?? c.name }));

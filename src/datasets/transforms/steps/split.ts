@@ -43,6 +43,7 @@ export const splitStep: StepKind<Options> = {
   summary: 'adds a seeded train/validation/test column (by a hash of each record, so reruns agree)',
   example: 'split: {train: 0.9, validation: 0.05, test: 0.05, seed: 42}',
   options: Options,
+  keepsSchema: false,
   plan(options, state, ctx) {
     if (options.key !== undefined) ctx.requireField(state, options.key, ['key']);
     return { ...state, columns: withColumn(state, { name: options.column, type: 'VARCHAR' }) };

@@ -46,6 +46,7 @@ export const templateStep: StepKind<Options> = {
   summary: 'renders records into the text field: alpaca, chatml, llama-2, completion or a custom {{field}} template',
   example: 'template: {format: alpaca, fields: {instruction: question, output: answer}}',
   options: Options,
+  keepsSchema: false,
   plan(options, state, ctx) {
     if (options.format === 'custom') {
       for (const { field } of templateFields(options.template!)) ctx.requireField(state, field, ['template']);

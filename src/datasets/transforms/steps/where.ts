@@ -15,6 +15,7 @@ export const whereStep: StepKind<Options> = {
   summary: 'keeps records matching a SQL condition (DuckDB, sandboxed)',
   example: `where: "lang = 'en' AND length(text) > 20"`,
   options: Options,
+  keepsSchema: true,
   async plan(condition, state, ctx) {
     await ctx.describeSql(state, `SELECT * FROM data WHERE (${condition})`, []);
     return state;
