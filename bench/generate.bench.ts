@@ -5,20 +5,21 @@
  * ort_share_b1: the share of a batch-1 step spent inside ONNX Runtime's run (the rest is our JS).
  *
  * Variants differ only in the LinearFn every linear layer goes through: f32 (plainLinear), and the
- * int8 / int4 MatMulNBits linears of src/engine/quantize when that module is present.
+ * int8 / int4 MatMulNBits linears of src/engine/quantize (block size 32).
  * The box is shared (2 cores, other work running): figures are best of ROUNDS; load only adds time.
- * Run: npm run bench:generate   (env: PRESETS=tiny,small STEPS=16 ROUNDS=3 THREADS=<cores>)
+ * Run: npm run bench:generate   (env: PRESETS=tiny,small STEPS=12 ROUNDS=3 THREADS=<cores>)
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { initLlamaParams, type LinearFn, type LlamaParams } from '../src/engine/nn/llama.js';
+import { initLlamaParams, type LlamaParams } from '../src/engine/nn/llama.js';
 import { type LlamaConfig, type PresetName, countParams, preset } from '../src/engine/nn/presets.js';
 import { ort } from '../src/engine/onnx/session.js';
 import { BatchDecoder } from '../src/engine/generate/batch-decoder.js';
 import { Decoder, type DecoderWeights, llamaWeights } from '../src/engine/generate/decoder.js';
 import type { LinearFactory } from '../src/engine/generate/decoder-graph.js';
+import { quantizeLlama, quantizedLinear } from '../src/engine/quantize/index.js';
 
 const PRESETS = (process.env.PRESETS ?? 'tiny,small').split(',') as PresetName[];
-const STEPS = Number(process.env.STEPS ?? 16);
+const STEPS = Number(process.env.STEPS ?? 12);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const THREADS = Number(process.env.THREADS ?? availableParallelism());
 const PREFILL = 128;
@@ -30,30 +31,17 @@ interface Variant {
   prepare(cfg: LlamaConfig, flat: Float32Array): { weights: DecoderWeights; linear?: LinearFactory };
 }
 
-/** What the bench uses of src/engine/quantize (loaded by a computed path: the bench runs with or without it). */
-interface QuantizeModule {
-  quantizeLlama(cfg: LlamaConfig, flat: Float32Array, opts: { bits: 4 | 8 }): { linears: Record<string, unknown> };
-  quantizedLinear(linears: Record<string, unknown>): LinearFn;
-}
-const QUANTIZE_MODULE: string = '../src/engine/quantize/index.js';
-
 async function variants(): Promise<Variant[]> {
   const list: Variant[] = [{ name: 'f32', prepare: (cfg, flat) => ({ weights: llamaWeights(cfg, flat) }) }];
-  try {
-    const q = (await import(QUANTIZE_MODULE)) as QuantizeModule;
-    for (const bits of [8, 4] as const)
-      list.push({
-        name: `int${bits}`,
-        prepare: (cfg, flat) => {
-          const ql = q.quantizeLlama(cfg, flat, { bits });
-          // Embedding and norms stay float (read from the graph's params); every linear is MatMulNBits.
-          return { weights: llamaWeights(cfg, flat), linear: (_p: LlamaParams) => q.quantizedLinear(ql.linears) };
-        },
-      });
-  } catch (e) {
-    // TODO(integrator): src/engine/quantize not importable here; int8/int4 rows are skipped.
-    console.log(`quantized variants skipped: ${(e as Error).message.split('\n')[0]}`);
-  }
+  for (const bits of [8, 4] as const)
+    list.push({
+      name: `int${bits}`,
+      prepare: (cfg, flat) => {
+        const q = quantizeLlama(cfg, flat, { bits });
+        // Embedding and norms stay float (read from the graph's params); every linear is MatMulNBits.
+        return { weights: llamaWeights(cfg, flat), linear: (_p: LlamaParams) => quantizedLinear(q.linears) };
+      },
+    });
   return list;
 }
 
@@ -85,7 +73,7 @@ interface Figures {
 async function measure(dec: Decoder): Promise<Omit<Figures, 'compile_s'>> {
   const V = dec.cfg.vocabSize;
   let id = 0;
-  const prefillS = await best(ROUNDS + 1, async () => {
+  const prefillS = await best(ROUNDS, async () => {
     const bd = new BatchDecoder(dec);
     const t0 = performance.now();
     await bd.add([{ id: id++, tokens: prompt(0, PREFILL, V) }]);
