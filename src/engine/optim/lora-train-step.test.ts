@@ -86,4 +86,26 @@ describe('LoRA train step', () => {
     expect(rest).toEqual(a.losses.slice(3));
     expect(bytes(resumed.adapters).equals(bytes(a.step.adapters))).toBe(true);
   });
+
+  it('gradient accumulation over 2 × B/2 matches one step of B', async () => {
+    const lora = parseLoraConfig({ r: 4, alpha: 8, dropout: 0, targets: ['wq', 'wo', 'w_gate'] });
+    const base = flatLlamaBase(cfg, initLlamaParams(cfg, 6, 0.1));
+    const opts = { seed: 3, adamw: { ...ADAMW_DEFAULTS, weightDecay: 0 }, session: { threads: 1 } };
+    const fused = await LoraTrainStep.create(base, lora, { batch: B, seqLen: T }, opts);
+    const acc = await LoraTrainStep.create(base, lora, { batch: B / 2, seqLen: T }, opts);
+    const half = (x: BigInt64Array, i: number): BigInt64Array => x.slice((i * B * T) / 2, ((i + 1) * B * T) / 2);
+    const micro = [0, 1].map((i) => ({ tokens: half(tokens, i), targets: half(targets, i) }));
+    const start = fused.adapters.slice();
+    for (let i = 0; i < 3; i++) {
+      const a = await fused.step(tokens, targets, 1e-2);
+      const b = await acc.stepAccumulated(micro, 1e-2);
+      expect(Math.abs(a.loss - b.loss) / a.loss).toBeLessThanOrEqual(1e-5);
+      expect(Math.abs(a.gradNorm - b.gradNorm) / a.gradNorm).toBeLessThanOrEqual(1e-4);
+    }
+    const moved = Math.max(...fused.adapters.map((x, i) => Math.abs(x - start[i]!)));
+    const d = Math.max(...fused.adapters.map((x, i) => Math.abs(x - acc.adapters[i]!)));
+    console.log(`maxdiff ${d.toExponential(1)} ≤ tol 1e-3 of the largest update ${moved.toExponential(1)} (accumulated vs fused adapters after 3 steps)`);
+    expect(d / moved).toBeLessThanOrEqual(1e-3);
+    expect(acc.stepCount).toBe(3);
+  });
 });

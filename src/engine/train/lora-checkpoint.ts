@@ -36,7 +36,7 @@ export const loraTrainerStateSchema = z
     config: llamaConfigSchema, // the base model's shape
     lora: loraConfigSchema,
     base: z.object({ fingerprint: z.string(), name: z.string().nullable() }).strict(),
-    shape: z.object({ batch: z.number().int().positive(), seqLen: z.number().int().positive() }).strict(),
+    shape: z.object({ batch: z.number().int().positive(), seqLen: z.number().int().positive(), microBatches: z.number().int().positive() }).strict(),
     schedule: lrScheduleSchema,
     adamw: z.object({ beta1: z.number(), beta2: z.number(), eps: z.number(), weightDecay: z.number(), maxGradNorm: z.number().positive().nullable() }).strict(),
     seed: count,

@@ -116,5 +116,14 @@ describe('LoRA trainer', () => {
     await c.saveAdapter(adapterDir);
     expect((await readdir(adapterDir)).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
     expect(() => sftBatch(train.slice(0, 2), { seqLen: 4 })).toThrow(/raise seqLen/);
+    // microBatches: 2 averages two half-batch gradients: the same step as one batch (without dropout).
+    const noDrop = { ...lora, dropout: 0, targets: [...lora.targets] };
+    const one = await LoraTrainer.create(base, noDrop, options);
+    const two = await LoraTrainer.create(base, noDrop, { ...options, microBatches: 2 });
+    for (const batch of batches.slice(0, 2)) {
+      const [x, y] = [await one.step(batch), await two.step(batch)];
+      expect(Math.abs(x.loss - y.loss) / x.loss).toBeLessThanOrEqual(1e-5);
+    }
+    await expect(LoraTrainer.create(base, noDrop, { ...options, microBatches: 3 })).rejects.toThrow(/batch 8 must be divisible by microBatches 3/);
   });
 });

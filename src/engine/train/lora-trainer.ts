@@ -1,6 +1,7 @@
 /**
  * The LoRA fine-tuning loop's unit, the counterpart of trainer.ts for adapters on a frozen base: one
- * `step(batch)` looks up the learning rate, runs the compiled LoRA step and counts non-finite steps;
+ * `step(batch)` looks up the learning rate, runs the compiled LoRA step (fused, or accumulated over
+ * micro-batches) and counts non-finite steps;
  * `evaluate()` scores held-out batches with the adapter on; `saveCheckpoint()` / `LoraTrainer.resume()`
  * stop and continue a run exactly (adapter, moments, schedule position, dropout masks), and
  * `saveAdapter()` writes the adapter alone for PEFT.
@@ -34,8 +35,10 @@ import type { TrainStepReport } from './trainer.js';
 export const LORA_ADAMW_DEFAULTS: AdamWOptions = { ...ADAMW_DEFAULTS, beta2: 0.999, weightDecay: 0 };
 
 export interface LoraTrainerOptions {
-  batch: number; // B
+  batch: number; // B: rows per optimizer step
   seqLen: number; // T
+  /** k: each step's B rows run as k micro-batches of B/k whose gradients are averaged (default 1: one fused graph). */
+  microBatches?: number;
   schedule: LrSchedule;
   adamw?: AdamWOptions; // default LORA_ADAMW_DEFAULTS
   /** Seeds the adapter init and the dropout masks (default 0). */
@@ -96,6 +99,7 @@ export class LoraTrainer {
     const opts: Resolved = {
       batch: options.batch,
       seqLen: options.seqLen,
+      microBatches: options.microBatches ?? 1,
       schedule: lrScheduleSchema.parse(options.schedule),
       adamw: options.adamw ?? LORA_ADAMW_DEFAULTS,
       seed: options.seed ?? 0,
@@ -103,14 +107,15 @@ export class LoraTrainer {
       evalBatch: options.evalBatch ?? options.batch,
       baseModel: options.baseModel ?? null,
     };
-    for (const [name, v] of Object.entries({ batch: opts.batch, seqLen: opts.seqLen, evalBatch: opts.evalBatch })) {
+    const { batch: B, seqLen: T, microBatches: k } = opts;
+    for (const [name, v] of Object.entries({ batch: B, seqLen: T, microBatches: k, evalBatch: opts.evalBatch })) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`LoraTrainer: ${name} must be a positive integer, got ${v}`);
     }
+    if (B % k !== 0) throw new Error(`LoraTrainer: batch ${B} must be divisible by microBatches ${k} (each micro-batch has B/k rows)`);
     if (opts.seqLen > cfg.maxSeqLen) throw new Error(`LoraTrainer: seqLen ${opts.seqLen} exceeds the model's maxSeqLen ${cfg.maxSeqLen}`);
-    const shape = { batch: opts.batch, seqLen: opts.seqLen };
-    const train = await LoraTrainStep.create(base, lora, shape, { adamw: opts.adamw, session: options.session, seed: opts.seed, initial: options.initialAdapters });
+    const train = await LoraTrainStep.create(base, lora, { batch: B / k, seqLen: T }, { adamw: opts.adamw, session: options.session, seed: opts.seed, initial: options.initialAdapters });
     const guard = new NonFiniteGuard(opts.maxNonFiniteInARow, saved?.counters.skippedSteps, saved?.counters.nonFiniteInARow);
-    const feeds = new MicroBatchFeeds(1, opts.batch, opts.seqLen, cfg.vocabSize);
+    const feeds = new MicroBatchFeeds(k, B / k, T, cfg.vocabSize);
     return new LoraTrainer(base, lora, opts, train, feeds, guard, options.session, { step: saved?.step ?? 0, tokensSeen: saved?.counters.tokensSeen ?? 0 });
   }
 
@@ -127,10 +132,10 @@ export class LoraTrainer {
   /** One optimizer step on `batch` ([B·T] inputs and targets, −100 = not scored). Throws NonFiniteLossError after too many bad steps in a row. */
   async step(batch: TokenBatch): Promise<TrainStepReport> {
     const t0 = performance.now();
-    const { batch: B, seqLen: T } = this.opts;
-    const feed = this.feeds.load(batch).micro[0]!;
+    const { batch: B, seqLen: T, microBatches: k } = this.opts;
+    const micro = this.feeds.load(batch).micro;
     const lr = lrAt(this.stepsTaken, this.opts.schedule);
-    const r = await this.train.step(feed.tokens, feed.targets, lr);
+    const r = k === 1 ? await this.train.step(micro[0]!.tokens, micro[0]!.targets, lr) : await this.train.stepAccumulated(micro, lr);
     this.stepsTaken++;
     this.tokensSeen += B * T;
     const seconds = (performance.now() - t0) / 1000;
@@ -147,7 +152,7 @@ export class LoraTrainer {
 
   /** What state.json records (without the tensors). */
   state(): LoraTrainerState {
-    const { batch, seqLen, schedule, adamw, seed, maxNonFiniteInARow, baseModel } = this.opts;
+    const { batch, seqLen, microBatches, schedule, adamw, seed, maxNonFiniteInARow, baseModel } = this.opts;
     return {
       format: 'crucible-lora-checkpoint',
       version: 1,
@@ -156,7 +161,7 @@ export class LoraTrainer {
       config: parseLlamaConfig(this.base.cfg),
       lora: this.lora,
       base: { fingerprint: this.base.fingerprint(), name: baseModel },
-      shape: { batch, seqLen },
+      shape: { batch, seqLen, microBatches },
       schedule,
       adamw,
       seed,
