@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Decoder } from './decoder.js';
+import { Decoder, emitDecoderModel } from './decoder.js';
 import { GenerationEngine } from './engine.js';
 import type { GenerateOptionsInput } from './options.js';
 import { argmax } from './sampler.js';
@@ -123,6 +123,19 @@ describe('GenerationEngine', () => {
     const c = await s.result;
     expect(c.finishReason).toBe('cancelled');
     expect(c.tokens.length).toBeLessThan(40);
+  });
+
+  it('an ONNX Runtime failure rejects the streams in flight, and the engine keeps serving', async () => {
+    // A config that claims more positions than the model's RoPE table holds: position 50 fails in Gather.
+    const model = emitDecoderModel(cfg, weights, { logits: 'last' });
+    const wrong = await Decoder.fromModel({ ...cfg, maxSeqLen: 100 }, model, { threads: 1, logits: 'last' });
+    const e = new GenerationEngine(wrong);
+    engines.push(e);
+    const bad = e.generate(Array.from({ length: 60 }, (_, i) => i % cfg.vocabSize), { maxTokens: 2 });
+    await expect(bad.result).rejects.toThrow();
+    await expect(collect(bad)).rejects.toThrow();
+    const ok = await e.generate(prompts.a, { temperature: 0, maxTokens: 3 }).result;
+    expect(ok.tokens).toEqual((await alone(prompts.a, { temperature: 0, maxTokens: 3 })));
   });
 
   it('rejects bad requests with errors that say what to do', () => {

@@ -134,12 +134,10 @@ export class GenerationEngine {
     const batch = this.pending.filter((s) => !s.stream.cancelled).slice(0, free);
     this.pending.splice(0, this.pending.length, ...this.pending.filter((s) => !s.finished && !batch.includes(s)));
     if (batch.length === 0) return;
+    for (const s of batch) this.running.set(s.id, s); // before the prefill, so an error there reaches their streams
     const logits = await this.batch.add(batch.map((s) => ({ id: s.id, tokens: s.prompt })));
     this.stats.prefills += batch.length;
-    batch.forEach((s, i) => {
-      this.running.set(s.id, s);
-      this.accept(s, s.sampler.sample(logits[i]!));
-    });
+    batch.forEach((s, i) => this.accept(s, s.sampler.sample(logits[i]!)));
   }
 
   /** One decode step for every running sequence. */
@@ -157,6 +155,7 @@ export class GenerationEngine {
 
   /** Records a sampled token: stop sequences, max tokens, the context limit; streams what is final. */
   private accept(s: Sequence, choice: TokenChoice): void {
+    if (s.stream.cancelled) return this.finish(s, 'cancelled'); // cancelled during the step: drop its token
     this.stats.tokens++;
     s.choices.push(choice);
     if (s.stop.push(choice.id)) return this.finish(s, 'stop');
