@@ -15,7 +15,7 @@ let server: StartedServer;
 let env: Record<string, string>;
 
 const cli = (...args: string[]) => runCli(args, { cwd: home, env });
-const EXAMPLE = path.join(REPO_ROOT, 'examples/clean-dedup-recipe.yaml');
+const EXAMPLE = path.join(REPO_ROOT, 'examples/recipes/clean-dedup-recipe.yaml');
 // 300 records: every 10th repeats an earlier one (case and spacing changed), every 25th carries an email.
 const corpus = () =>
   Array.from({ length: 300 }, (_, i) => {

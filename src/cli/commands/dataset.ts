@@ -207,7 +207,7 @@ export function registerDataset(program: Command, globals: () => GlobalOptions):
       'after',
       '\nThe recipe is checked against the version first; any error refuses it with FILE:LINE:COLUMN, and nothing runs.\n' +
         'The same recipe on the same version gives the same version. Without --wait, prints the transform job id.\n\n' +
-        'Examples:\n  $ crucible dataset transform corpus@1 --recipe examples/clean-dedup-recipe.yaml --wait\n  $ crucible dataset transform chats --recipe chatml.yaml --name chats-sft --wait --json\n  $ crucible dataset transform corpus --recipe clean.yaml --dry-run\n',
+        'Examples:\n  $ crucible dataset transform corpus@1 --recipe examples/recipes/clean-dedup-recipe.yaml --wait\n  $ crucible dataset transform chats --recipe chatml.yaml --name chats-sft --wait --json\n  $ crucible dataset transform corpus --recipe clean.yaml --dry-run\n',
     )
     .action(async (ref: string, opts: { recipe: string; name?: string; wait?: boolean; dryRun?: boolean }) => {
       const g = globals();
@@ -245,7 +245,7 @@ export function registerDataset(program: Command, globals: () => GlobalOptions):
     .description('Check a transform recipe without running it: every error with its line:column and a fix; exit 1 when any')
     .argument('<file>', 'the recipe YAML file')
     .option('--dataset <ref>', 'also check field names against this version\'s columns')
-    .addHelpText('after', '\nExamples:\n  $ crucible dataset validate-recipe examples/clean-dedup-recipe.yaml\n  $ crucible dataset validate-recipe clean.yaml --dataset corpus@1 --json\n')
+    .addHelpText('after', '\nExamples:\n  $ crucible dataset validate-recipe examples/recipes/clean-dedup-recipe.yaml\n  $ crucible dataset validate-recipe clean.yaml --dataset corpus@1 --json\n')
     .action(async (file: string, opts: { dataset?: string }) => {
       const recipe = readRecipeFile(file);
       const result = await client().request<RecipeCheck>('POST', '/api/v1/datasets/recipes/validate', { recipe, ...(opts.dataset ? { dataset: opts.dataset } : {}) });

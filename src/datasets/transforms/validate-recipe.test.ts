@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findingsOf } from './test-support.js';
 import { validateRecipe } from './validate-recipe.js';
@@ -73,5 +76,18 @@ describe('recipe validation', () => {
     const c = await validateRecipe('steps:\n  - dedup: {exact: true}\n', null);
     expect(recipeHash(a.recipe!)).toBe(recipeHash(b.recipe!));
     expect(recipeHash(a.recipe!)).not.toBe(recipeHash(c.recipe!));
+  });
+});
+
+describe('the shipped example recipes', () => {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/recipes');
+  const schemas: Record<string, Array<Record<string, unknown>>> = {
+    'clean-dedup-recipe.yaml': [{ id: 1, text: 'hello' }],
+    'sft-alpaca-recipe.yaml': [{ question: 'q', context: 'c', answer: 'a' }],
+  };
+  it.each(readdirSync(dir).filter((f) => f.endsWith('.yaml')))('%s is valid for the data it is written for', async (name) => {
+    const yaml = readFileSync(path.join(dir, name), 'utf8');
+    expect(schemas[name], `add the columns ${name} expects to this test`).toBeDefined();
+    expect(await findingsOf(yaml, schemas[name], 'question' in schemas[name]![0]! ? 'question' : 'text')).toEqual([]);
   });
 });
