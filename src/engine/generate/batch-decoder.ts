@@ -40,6 +40,11 @@ export class BatchDecoder {
     return this.rows.length;
   }
 
+  /** Cache columns P (the longest row; shorter rows are left-padded). */
+  get width(): number {
+    return this.cache.length;
+  }
+
   /** Cached tokens of a sequence (its next position). */
   lengthOf(id: number): number {
     const r = this.rows.find((x) => x.id === id);

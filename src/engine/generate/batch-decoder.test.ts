@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { BatchDecoder } from './batch-decoder.js';
+import { Decoder } from './decoder.js';
+import { gqaMicro, referenceLogits, testWeights } from './test-models.js';
+
+const cfg = gqaMicro;
+const V = cfg.vocabSize;
+const maxAbsDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+describe('BatchDecoder', () => {
+  it('rows joining and leaving keep every sequence on its own logits; the cache compacts to the longest row', async () => {
+    const { weights } = testWeights(cfg, 6);
+    const dec = await Decoder.create(cfg, weights, { threads: 1, logits: 'last' });
+    const seqs: Record<number, number[]> = { 1: [5, 9, 13, 2, 40, 41, 7, 8, 9, 10, 11, 12, 13, 14], 2: [3, 3, 3, 4, 5, 6], 3: [50, 20, 10, 30, 31] };
+    const refs = Object.fromEntries(await Promise.all(Object.entries(seqs).map(async ([id, s]) => [id, await referenceLogits(cfg, weights, s)] as const)));
+    const want = (id: number, n: number): Float32Array => refs[id]!.subarray((n - 1) * V, n * V); // logits after n tokens
+    const bd = new BatchDecoder(dec);
+    const fed: Record<number, number> = {};
+    let maxdiff = 0;
+    const join = async (ids: number[], n: number): Promise<void> => {
+      const out = await bd.add(ids.map((id) => ({ id, tokens: seqs[id]!.slice(0, n) })));
+      ids.forEach((id, i) => ((fed[id] = n), (maxdiff = Math.max(maxdiff, maxAbsDiff(out[i]!, want(id, n))))));
+    };
+    const step = async (): Promise<void> => {
+      const logits = await bd.step(bd.order.map((id) => seqs[id]![fed[id]!]!));
+      bd.order.forEach((id, b) => (maxdiff = Math.max(maxdiff, maxAbsDiff(logits.subarray(b * V, (b + 1) * V), want(id, ++fed[id]!)))));
+    };
+
+    await join([1], 6); // the long one first
+    await step();
+    await step();
+    await join([2, 3], 2); // shorter rows join, left-padded to 8 columns
+    expect([bd.lengthOf(2), bd.width]).toEqual([2, 8]);
+    await step();
+    bd.remove([1]); // the longest leaves: 9 columns compact to the longest remaining row (3)
+    expect(bd.order).toEqual([2, 3]);
+    expect(bd.width).toBe(3);
+    await step();
+    expect(bd.lengthOf(3)).toBe(4);
+    await join([1], 10); // rejoins longer than everyone: the others are padded to it
+    await step();
+    expect(bd.order).toEqual([2, 3, 1]);
+    expect([bd.lengthOf(1), bd.width]).toEqual([11, 11]);
+    console.log(`maxdiff ${maxdiff.toExponential(1)} ≤ tol 1e-4 (rows joining and leaving vs llamaForward)`);
+    expect(maxdiff).toBeLessThanOrEqual(1e-4);
+    await expect(bd.add([{ id: 2, tokens: [1] }])).rejects.toThrow(/already in the batch/);
+    await expect(bd.step([1])).rejects.toThrow(/expected 3 tokens/);
+  });
+});
