@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gguf as hfGguf } from '@huggingface/gguf';
+import { gguf as hfGguf, serializeGgufMetadata } from '@huggingface/gguf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initLlamaParams, llamaParamSpecs } from '../nn/llama.js';
 import type { LlamaConfig } from '../nn/presets.js';
@@ -163,6 +163,24 @@ describe('GGUF files read by @huggingface/gguf (an independent reader)', () => {
       expect(tensorInfos.find((t) => t.name === 'token_embd.weight')!.shape.map(Number)).toEqual([64, 288]);
     } finally {
       await ours.close();
+    }
+  });
+
+  it('our reader parses metadata that @huggingface/gguf serializes', async () => {
+    const path = tmp('meta.gguf');
+    await exportGguf(path, cfg, initLlamaParams(cfg, 1), tokenizer, { type: 'q4_0' });
+    const { typedMetadata } = await hfGguf(path, { allowLocalFile: true, typedMetadata: true });
+    // Their writer emits the header and metadata only, so the copy declares no tensors.
+    const copy = tmp('copy.gguf');
+    const header = { ...typedMetadata, tensor_count: { ...typedMetadata.tensor_count, value: 0n } } as typeof typedMetadata;
+    await writeFile(copy, serializeGgufMetadata(header));
+    const [ours, theirs] = [await GgufFile.open(path), await GgufFile.open(copy)];
+    try {
+      expect(theirs.tensors).toEqual([]);
+      expect([...theirs.metadata]).toEqual([...ours.metadata]);
+    } finally {
+      await ours.close();
+      await theirs.close();
     }
   });
 });
