@@ -4,7 +4,7 @@ import * as g from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { checkGradients, rng } from '../onnx/gradcheck.js';
 import { Session } from '../onnx/session.js';
-import { initLlamaParams, llamaForward, plainLinear } from './llama.js';
+import { initLlamaParams, llamaForward } from './llama.js';
 import { type LoraConfig, initLoraParams, loraAdapterViews, loraLinear, loraNumParams, loraParamSpecs, loraScale, parseLoraConfig } from './lora.js';
 import { flatLlamaBase } from './lora-base.js';
 import { LoraDropoutMasks } from './lora-dropout.js';
