@@ -82,6 +82,13 @@ describe('crucible dataset transform', () => {
     const rows = JSON.parse(cli('dataset', 'query', 'corpus@2', "SELECT text FROM data WHERE text LIKE '%[EMAIL]%' OR text LIKE '%ﬁ%'", '--json').stdout).rows;
     expect(rows.every((r: { text: string }) => r.text.includes('[EMAIL]') && !r.text.includes('ﬁ'))).toBe(true);
     expect(rows).toHaveLength(12);
+    // The job reported its progress as events, phase by phase, as an ingest does.
+    const job = JSON.parse(cli('job', 'list', '--json').stdout).items.find((j: { type: string; state: string }) => j.type === 'dataset.transform' && j.state === 'succeeded');
+    expect(job.result).toMatchObject({ ref: 'corpus@2', parent: 'corpus@1', created: true, recipe_sha256: v.recipe.sha256 });
+    const logs = cli('job', 'logs', job.id);
+    expect(logs.stdout).toMatch(/PROGRESS 300\/300 transforming/);
+    expect(logs.stdout).toMatch(/PROGRESS \d+(\/\d+)? validating/);
+    expect(logs.stdout).toMatch(/corpus@1: transforming[\s\S]*corpus@1: validating the output[\s\S]*created corpus@2 from corpus@1: 270 records/);
     // The same recipe again: the same version, at once.
     expect(JSON.parse(cli('dataset', 'transform', 'corpus@1', '--recipe', EXAMPLE, '--json').stdout)).toMatchObject({ ref: 'corpus@2' });
   }, 120_000);

@@ -70,6 +70,14 @@ describe('recipe validation', () => {
     expect(f!.fix).toContain('indent options under their kind');
   });
 
+  it('the report rules of the new version are checked too', async () => {
+    const findings = await findingsOf('validation:\n  rules:\n    dup.near: {threshold: 2}\n    pii.mail: {enabled: false}\nsteps:\n  - clean: {}\n', rows);
+    expect(findings.map((f) => [f.path, f.line])).toEqual([
+      ['validation.rules["dup.near"].threshold', 3],
+      ['validation.rules["pii.mail"]', 4],
+    ]);
+  });
+
   it('the recipe hash ignores comments, key order and defaults written out', async () => {
     const a = await validateRecipe('steps:\n  - dedup: {near: true, exact: true}  # both\n', null);
     const b = await validateRecipe('# same\nsteps:\n  - dedup: {exact: true, near: true}\n', null);

@@ -8,6 +8,7 @@
  */
 import type { z } from 'zod';
 import { didYouMean, formatPath, readWorkflowSource } from '../../workflows/validate.js';
+import { validationConfigSchema } from '../validation/index.js';
 import { RecipeTopSchema, type ParsedStep, type Recipe, type RecipeFinding, type RecipeSource } from './recipe.js';
 import { SqlSchemaChecker } from './sql-sandbox.js';
 import { STEP_KINDS } from './steps/index.js';
@@ -67,6 +68,16 @@ export async function validateRecipe(input: RecipeSource, parent: ParentSchema |
   }
   const raw = source.value as { steps: unknown[]; text_field?: string; name?: string; validation?: Record<string, unknown> };
 
+  if (raw.validation !== undefined) {
+    // The new version's report rules: a mistake here would otherwise surface only after the work.
+    const rules = validationConfigSchema.safeParse(raw.validation);
+    if (!rules.success) {
+      for (const issue of rules.error.issues) {
+        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+        for (const key of keys) add(['validation', ...(issue.path as Path), ...(key === undefined ? [] : [key])], 'recipe_field_invalid', `${issue.code === 'unrecognized_keys' ? `unknown validation setting "${key}"` : issue.message}.`, 'Validation settings are those of crucible dataset add (maxExamples, shape, rules.<rule id>.{enabled, severity, ...}).', key !== undefined);
+      }
+    }
+  }
   const sql = new SqlSchemaChecker();
   try {
     // The schema as the records flow: null once a step's options are wrong (nothing after it is knowable).
