@@ -217,6 +217,19 @@ describe('GGUF: bad input gets clear errors', () => {
     await expectError(await variant((b) => (b.set([9, 0, 0, 0], 4), b)), 'unsupported_version', /GGUF version 9/);
   });
 
+  it('a tensor type this reader does not decode (Q4_K) names the tensor and what to do', async () => {
+    // Patch the type of "output_norm.weight" in its tensor info: name, u32 n_dims = 1, u64 dim, u32 type.
+    const name = new TextEncoder().encode('output_norm.weight');
+    const find = (b: Uint8Array): number => b.findIndex((_, i) => name.every((c, j) => b[i + j] === c));
+    const path = await variant((b) => {
+      const typeAt = find(b) + name.length + 4 + 8;
+      expect(new DataView(b.buffer).getUint32(typeAt, true)).toBe(0); // F32, as written
+      new DataView(b.buffer).setUint32(typeAt, 12, true); // GGML_TYPE_Q4_K
+      return b;
+    });
+    await expectError(path, 'unsupported_dtype', /tensor "output_norm\.weight" has ggml type 12.*re-quantize it with llama-quantize/);
+  });
+
   it('a missing tensor, a wrong architecture and a misshapen tensor', async () => {
     const file = await GgufFile.open(good);
     const meta = [...file.metadata] as Array<[string, GgufValue]>;
