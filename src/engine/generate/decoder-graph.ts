@@ -8,7 +8,7 @@
  *
  * B, S and P are named dims, so one session serves prefill (P = 0) and every decode step (S = 1).
  * present = concat(past, new) along time; the caller feeds it back as the next step's past.
- * Blocks mirror nn/llama.ts (same params, same LinearFn hook), so logits equal llamaForward's.
+ * Blocks mirror nn/llama.ts (same params, same LinearFn hook, same RoPE angles), so logits equal llamaForward's.
  */
 import { Graph } from '../graph/graph.js';
 import * as g from '../graph/ops.js';
@@ -16,7 +16,6 @@ import type { Tensor } from '../graph/tensor.js';
 import { type LinearFn, type LlamaParams, llamaParamSpecs, plainLinear } from '../nn/llama.js';
 import { rmsNorm } from '../nn/norm.js';
 import type { LlamaConfig } from '../nn/presets.js';
-import { type RopeTables, applyRope, ropeTables } from '../nn/rope.js';
 
 /** The export contract's value names. */
 export const DECODER_IO = {
@@ -48,8 +47,6 @@ export interface DecoderForwardOptions {
   linear?: LinearFn;
   /** 'all': logits for every position (the export contract); 'last': only the last one ([B, 1, V]). */
   logits?: 'all' | 'last';
-  /** RoPE tables [maxSeqLen, HS]; made as constants when omitted. */
-  rope?: RopeTables;
 }
 
 /** Additive attention bias [B, 1, 1, S, P+S]: 0 where a query may look, −1e9 for the future and padding. */
@@ -79,12 +76,10 @@ export function llamaDecoderForward(cfg: LlamaConfig, p: LlamaParams, io: Decode
   if (io.past.length !== cfg.layers) throw new Error(`decoder: expected past for ${cfg.layers} layers, got ${io.past.length}`);
   const graph = io.inputIds.graph;
   const linear = opts.linear ?? plainLinear(cfg, p);
-  const tables = opts.rope ?? ropeTables(graph, cfg.maxSeqLen, HS, cfg.ropeTheta);
-  // RoPE rows picked by position: sequences of a batch may sit at different positions.
-  const rope: RopeTables = {
-    cos: g.reshape(g.gather(tables.cos, io.positionIds), [B!, 1, S!, HS]), // [B, 1, S, HS]
-    sin: g.reshape(g.gather(tables.sin, io.positionIds), [B!, 1, S!, HS]), // [B, 1, S, HS]
-  };
+  // RoPE at each token's own position (sequences of a batch sit at different positions), as the fused
+  // ONNX op: 2 nodes per layer instead of 10 (split, concat, mul, mul, add for q and k), ~15% of a b32 step.
+  const { cos, sin } = ropeCaches(graph, cfg.maxSeqLen, HS, cfg.ropeTheta); // [maxSeqLen, HS/2]
+  const rope = (t: Tensor): Tensor => g.rotaryEmbedding(t, cos, sin, io.positionIds); // [B, n, S, HS]
   const bias = attentionBias(io.attentionMask, io.inputIds); // [B, 1, 1, S, P+S]
   const heads = (t: Tensor, n: number): Tensor => g.transpose(g.reshape(t, [B!, S!, n, HS]), [0, 2, 1, 3]); // [B, n, S, HS]
 
@@ -94,8 +89,8 @@ export function llamaDecoderForward(cfg: LlamaConfig, p: LlamaParams, io: Decode
     const w = (k: string): Tensor => p[`layers.${l}.${k}`]!;
     const lin = (t: Tensor, k: string): Tensor => linear(t, `layers.${l}.${k}`);
     const h = rmsNorm(x, w('attn_norm'), eps); // [B, S, C]
-    const q = applyRope(heads(lin(h, 'wq'), NH), rope); // [B, NH, S, HS]
-    const kNew = applyRope(heads(lin(h, 'wk'), NKV), rope); // [B, NKV, S, HS]
+    const q = rope(heads(lin(h, 'wq'), NH)); // [B, NH, S, HS]
+    const kNew = rope(heads(lin(h, 'wk'), NKV)); // [B, NKV, S, HS]
     const vNew = heads(lin(h, 'wv'), NKV); // [B, NKV, S, HS]
     const k = g.concat([io.past[l]!.key, kNew], 2); // [B, NKV, P+S, HS]
     const v = g.concat([io.past[l]!.value, vNew], 2); // [B, NKV, P+S, HS]
@@ -118,6 +113,23 @@ export function llamaDecoderForward(cfg: LlamaConfig, p: LlamaParams, io: Decode
     xf = g.reshape(last, [B!, 1, C]); // [B, 1, C]
   }
   return { logits: linear(xf, 'lm_head'), present }; // [B, S|1, V]
+}
+
+/**
+ * RotaryEmbedding's caches [M, HS/2]: cos(t·θ_i) and sin(t·θ_i) with θ_i = theta^(−2i/HS), the angles
+ * of nn/rope.ts (Hugging Face Llama), once each instead of repeated over the two halves.
+ */
+function ropeCaches(graph: Graph, M: number, HS: number, theta: number): { cos: Tensor; sin: Tensor } {
+  const half = HS / 2;
+  const cos = new Float32Array(M * half);
+  const sin = new Float32Array(M * half);
+  for (let t = 0; t < M; t++)
+    for (let i = 0; i < half; i++) {
+      const a = t * Math.pow(theta, (-2 * i) / HS);
+      cos[t * half + i] = Math.cos(a);
+      sin[t * half + i] = Math.sin(a);
+    }
+  return { cos: graph.constant(cos, [M, half]), sin: graph.constant(sin, [M, half]) };
 }
 
 /** Builds the LinearFn for a decoder graph's params (quantized or LoRA linears declare their own params here). */

@@ -96,6 +96,19 @@ const CASES: Record<OpName, Case[]> = {
     h: 0.1,
     tol: 1e-3,
   })),
+  // RotaryEmbedding runs in float32 only, hence the fp32 tolerance; linear in x, so a large h is exact.
+  rotaryEmbedding: [{
+    inputs: [N(2, 2, 3, 4)],
+    build: (x) => {
+      const angles = Array.from({ length: 10 }, (_, i) => 0.3 * i + 0.1);
+      const cos = x.graph.constant(angles.map(Math.cos), [5, 2], 'float32');
+      const sin = x.graph.constant(angles.map(Math.sin), [5, 2], 'float32');
+      const pos = x.graph.constant([0, 4, 2, 1, 1, 3], [2, 3], 'int64');
+      return g.cast(g.rotaryEmbedding(g.cast(x, 'float32'), cos, sin, pos), 'float64');
+    },
+    h: 0.1,
+    tol: 1e-3,
+  }],
   // Frozen codes and scales get no gradient; the check covers the gradient that flows around the dequantized W.
   dequantizeNBits: [{ inputs: [N(2, NBITS.N)], build: (x) => g.matmul(x, g.dequantizeNBits(...nbitsConsts(x, 4, 'float64'), { ...NBITS, bits: 4 })) }],
 };

@@ -36,6 +36,7 @@ export interface OpAttrs {
   split: { axis: number; sizes: number[] };
   fill: { shape: Dim[]; value: number; dtype: DType };
   arange: { axis: number; reverse: boolean };
+  rotaryEmbedding: None;
   rmsNorm: { eps: number };
   attention: { groups: number };
   softmaxCrossEntropy: { ignoreIndex: number };
@@ -419,6 +420,21 @@ export const OPS: Table = {
   },
 
   // ── fused standard ops, gradients written explicitly ────────────────────────────────────────
+  rotaryEmbedding: {
+    // inputs: x [B,H,S,HS] float32, cos and sin caches [M, HS/2], positions [B,S] int64 (rows of the caches).
+    // ONNX RotaryEmbedding (opset 23, float32 on the CPU), rotate_half convention (interleaved = 0):
+    // y1 = x1·cos − x2·sin, y2 = x2·cos + x1·sin over the two halves of HS.
+    infer: ([x, cos, sin, pos]) => {
+      const [B, , S, HS] = x!.shape;
+      const ok = x!.rank === 4 && typeof HS === 'number' && cos!.rank === 2 && cos!.shape[1] === HS / 2 && sameShape(sin!.shape, cos!.shape) && sameShape(pos!.shape, [B!, S!]) && pos!.dtype === 'int64';
+      if (!ok || x!.dtype !== 'float32')
+        fail(`rotaryEmbedding: expected float32 x [B,H,S,HS], cos and sin [M,HS/2], int64 positions [B,S], got ${[x, cos, sin, pos].map((t) => `${fmtShape(t!.shape)}:${t!.dtype}`).join(', ')}`);
+      return [{ shape: x!.shape, dtype: sameDType('rotaryEmbedding', [x!, cos!, sin!]) }];
+    },
+    emit: direct('RotaryEmbedding'),
+    // NOTE: the rotation is orthogonal, so its VJP is the inverse rotation: the same op with −sin.
+    vjp: ({ inputs: [, cos, sin, pos] }, [gy]) => [g.rotaryEmbedding(gy!, cos!, g.neg(sin!), pos!), null, null, null],
+  },
   rmsNorm: {
     infer: ([x, scale]) => {
       const C = x!.shape[x!.rank - 1];

@@ -133,6 +133,12 @@ export const arange = (like: Tensor, axis: number, reverse = false): Tensor =>
   apply1('arange', [like], { axis: normAxis(axis, like.rank, 'arange'), reverse });
 
 // ── fused standard ops (explicit gradients) ─────────────────────────────────────────────────────
+/**
+ * Rotary embedding (ONNX RotaryEmbedding, rotate_half convention) of x [B, H, S, HS] at `positions` [B, S],
+ * which pick rows of the cos and sin caches [M, HS/2] (cos(t·θ_i), sin(t·θ_i)). float32 only.
+ */
+export const rotaryEmbedding = (x: Tensor, cos: Tensor, sin: Tensor, positions: Tensor): Tensor =>
+  apply1('rotaryEmbedding', [x, cos, sin, positions], {});
 /** RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · scale (ONNX RMSNormalization, opset 23). */
 export const rmsNorm = (x: Tensor, scale: Tensor, eps: number): Tensor => apply1('rmsNorm', [x, scale], { eps });
 /**
