@@ -72,6 +72,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(nlc === undefined)('GGUF in llama.cpp (node-llama-cpp)', () => {
+  let llamaCpp: ReturnType<NodeLlamaCpp['getLlama']> | undefined; // loaded once, by the first test
   const run = async (type: GgufExportType, tied = false): Promise<void> => {
     const config = tied ? tiedCfg : cfg;
     const trained = tied ? tiedParams : params;
@@ -85,7 +86,8 @@ describe.skipIf(nlc === undefined)('GGUF in llama.cpp (node-llama-cpp)', () => {
     const ours = await greedyContinuations(config, weights, prompts, STEPS);
 
     const t0 = performance.now();
-    const llama = await nlc!.getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: nlc!.LlamaLogLevel.error });
+    llamaCpp ??= nlc!.getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: nlc!.LlamaLogLevel.error });
+    const llama = await llamaCpp;
     const t1 = performance.now();
     const model = await llama.loadModel({ modelPath: path });
     const theirs: number[][] = [];
