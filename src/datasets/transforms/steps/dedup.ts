@@ -3,7 +3,9 @@
  * same normalized text as the `dup.exact` rule (NFKC, case-folded, whitespace collapsed) and near
  * ones with the same MinHash/LSH index as `dup.near`, so that what the report counts is what this
  * step removes. An exact repeat is not offered to the near index (it would add nothing), and
- * blank records are left alone, as the report does.
+ * blank records are left alone, as the report does. A record is dropped when, on arrival, it
+ * repeats an earlier one; the report's clusters are transitive (a later record may bridge two
+ * earlier ones), so its dup.near count is an upper bound of what this step drops.
  */
 import { z } from 'zod';
 import { nearDuplicateOptions, NearDuplicateIndex, normalizeText, parseValidationConfig, textHash64 } from '../../validation/index.js';
