@@ -14,7 +14,7 @@ export class SharedRecordContext implements RecordContext {
   exactDuplicate = false;
   private text = '';
   private cached: string | undefined;
-  private readonly factsOut: TextFacts = { flags: 0, digits: 0 };
+  private readonly factsOut: TextFacts = { flags: 0 };
   private factsDone = false;
   private readonly digestOut = new TextDigest();
   private digestDone = false;
@@ -45,7 +45,7 @@ export class SharedRecordContext implements RecordContext {
 
   digest(): TextDigest {
     if (!this.digestDone) {
-      this.digestOut.compute(this.text, this.facts(), this.wordSeed);
+      this.digestOut.compute(this.text, this.wordSeed);
       this.digestDone = true;
     }
     return this.digestOut;

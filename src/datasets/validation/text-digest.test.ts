@@ -4,7 +4,6 @@ import { textHash64 } from './dup-exact.js';
 import { normalizeText } from './normalize.js';
 import { hashWords, U32Buffer } from './shingles.js';
 import { TextDigest } from './text-digest.js';
-import { scanTextFacts } from './text-facts.js';
 
 // Letters of both cases, digits, every ASCII whitespace, punctuation, and a few non-ASCII units.
 const ASCII = 'aAbBzZ09 \t\n\r\v\f.,-@_';
@@ -22,22 +21,21 @@ describe('TextDigest', () => {
     const digest = new TextDigest();
     const words = new U32Buffer();
     let ascii = 0;
-    for (let i = 0; i < 5_000; i++) {
+    for (let i = 0; i < 2_500; i++) {
       const text = randomText(rng, i % 4 === 3 ? ASCII + UNICODE : ASCII);
-      const facts = scanTextFacts(text);
-      digest.compute(text, facts, 0x5eed);
+      digest.compute(text, 0x5eed);
       const normalized = normalizeText(text);
       expect([...digest.hash], JSON.stringify(text)).toEqual(textHash64(normalized));
       hashWords(normalized, 0x5eed, words);
       expect([...digest.words.data.subarray(0, digest.words.length)], JSON.stringify(text)).toEqual([...words.data.subarray(0, words.length)]);
-      if (facts.flags === 0 || !/[^\x00-\x7f]/.test(text)) ascii++;
+      if (!/[^\x00-\x7f]/.test(text)) ascii++;
     }
-    expect(ascii).toBeGreaterThan(3_000); // the fused path was exercised
+    expect(ascii).toBeGreaterThan(1_500); // the fused path was exercised
   });
 
   it('leaves the word hashes out when dup.near does not run', () => {
     const digest = new TextDigest();
-    digest.compute('Two words', scanTextFacts('Two words'), undefined);
+    digest.compute('Two words', undefined);
     expect(digest.words.length).toBe(0);
     expect([...digest.hash]).toEqual(textHash64('two words'));
   });

@@ -9,7 +9,6 @@
 import { fmix32, hashString64 } from './hash32.js';
 import { normalizeText } from './normalize.js';
 import { hashWords, U32Buffer } from './shingles.js';
-import { NON_ASCII, type TextFacts } from './text-facts.js';
 
 // Per ASCII code unit: its lower-case form, with bit 8 set for JS whitespace and bit 9 for a
 // word character ([a-z0-9] after lower-casing).
@@ -28,27 +27,23 @@ export class TextDigest {
   /** Word hashes of the normalized text (when asked for). */
   readonly words = new U32Buffer();
 
-  /**
-   * Digest `text`; `facts` (from scanTextFacts) says whether it is ASCII. With `wordSeed`
-   * undefined the word hashes are left empty.
-   */
-  compute(text: string, facts: TextFacts, wordSeed: number | undefined): void {
-    if ((facts.flags & NON_ASCII) !== 0) {
-      const normalized = normalizeText(text);
-      hashString64(normalized, this.hash);
-      if (wordSeed === undefined) this.words.length = 0;
-      else hashWords(normalized, wordSeed, this.words);
-      return;
-    }
-    digestAscii(text, this.hash, wordSeed === undefined ? undefined : this.words, wordSeed ?? 0);
+  /** Digest `text`; with `wordSeed` undefined the word hashes are left empty. */
+  compute(text: string, wordSeed: number | undefined): void {
+    if (digestAscii(text, this.hash, wordSeed === undefined ? undefined : this.words, wordSeed ?? 0)) return;
+    // Not ASCII: NFKC and Unicode case folding need the literal normalized string.
+    const normalized = normalizeText(text);
+    hashString64(normalized, this.hash);
+    if (wordSeed === undefined) this.words.length = 0;
+    else hashWords(normalized, wordSeed, this.words);
   }
 }
 
 /**
  * hashString64's two lanes and hashWords' FNV-1a, fed with the normalized code units as they
- * are produced (see hash32.ts and shingles.ts for the two hashes on their own).
+ * are produced (see hash32.ts and shingles.ts for the two hashes on their own). Returns false,
+ * leaving `out` and `words` undefined, at the first code unit beyond ASCII.
  */
-function digestAscii(text: string, out: Uint32Array, words: U32Buffer | undefined, seed: number): void {
+function digestAscii(text: string, out: Uint32Array, words: U32Buffer | undefined, seed: number): boolean {
   let h1 = 0x2545f491;
   let h2 = 0x6a09e667;
   let m = 0; // normalized length
@@ -61,7 +56,9 @@ function digestAscii(text: string, out: Uint32Array, words: U32Buffer | undefine
   for (let i = 0; i <= n; i++) {
     let u: number;
     if (i < n) {
-      const k = UNIT[text.charCodeAt(i)]!;
+      const c = text.charCodeAt(i);
+      if (c >= 128) return false;
+      const k = UNIT[c]!;
       if ((k & SPACE_BIT) !== 0) {
         if (m > 0) spacePending = true;
         if (inWord) {
@@ -119,4 +116,5 @@ function digestAscii(text: string, out: Uint32Array, words: U32Buffer | undefine
   }
   out[0] = fmix32(h1 ^ m);
   out[1] = fmix32(h2 ^ m);
+  return true;
 }

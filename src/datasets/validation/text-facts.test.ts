@@ -5,9 +5,9 @@ import { hardNegativeSentence, piiSentence } from '../testing/pii-samples.js';
 import { Rng } from '../testing/rng.js';
 import { couldContain } from './pii/cues.js';
 import { piiDetectors } from './pii/detectors.js';
-import { CONTROL, MOJIBAKE_LEAD, NON_ASCII, ODD_SPACE, REPLACEMENT, scanTextFacts } from './text-facts.js';
+import { CONTROL, MOJIBAKE_LEAD, NON_ASCII, REPLACEMENT, scanTextFacts } from './text-facts.js';
 
-const ALPHABET = 'aZ09 \t\n\v.:-@_+/=\u0000\u007f\u0085\uFFFDÃ©â€™é';
+const ALPHABET = 'aZ09 \t\n\v.:-@_+/=\u0000\u007f\u0085\uFFFDÃ©â€™éK';
 
 function mutate(rng: Rng, text: string): string {
   // Random edits keep the samples close to the detectors' shapes, where a wrong cue would show.
@@ -29,7 +29,6 @@ describe('scanTextFacts', () => {
       expect((flags & CONTROL) !== 0, JSON.stringify(text)).toBe(hasControlChars(text));
       expect((flags & REPLACEMENT) !== 0).toBe(hasReplacementChar(text));
       if (hasMojibake(text)) expect(flags & MOJIBAKE_LEAD, JSON.stringify(text)).not.toBe(0);
-      if ((flags & (NON_ASCII | ODD_SPACE)) === 0) expect(text.replace(/\s+/g, ' ').trim()).toBe(text);
     }
   });
 
@@ -38,21 +37,21 @@ describe('scanTextFacts', () => {
     const detectors = piiDetectors();
     let found = 0;
     let skipped = 0;
-    for (let i = 0; i < 6_000; i++) {
+    for (let i = 0; i < 3_000; i++) {
       const kind = PII_KINDS[i % PII_KINDS.length]!;
       const text = i % 3 === 0 ? piiSentence(kind, rng) : mutate(rng, i % 3 === 1 ? piiSentence(kind, rng) : hardNegativeSentence(rng));
       const facts = scanTextFacts(text);
       for (const k of PII_KINDS) {
         const spans = detectors[k](text);
         if (spans.length > 0) found++;
-        if (!couldContain(k, text, facts)) {
+        if (!couldContain(k, facts)) {
           skipped++;
           expect(spans, `${k} in ${JSON.stringify(text)}`).toEqual([]);
         }
       }
     }
     console.log(`cues: ${found} detector hits, ${skipped} detector runs skipped, none of them a hit`);
-    expect(found).toBeGreaterThan(2_000);
-    expect(skipped).toBeGreaterThan(10_000);
+    expect(found).toBeGreaterThan(1_000);
+    expect(skipped).toBeGreaterThan(5_000);
   });
 });

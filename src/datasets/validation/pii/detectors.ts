@@ -46,7 +46,7 @@ export function findPii(text: string, kinds: readonly PiiKind[] = PII_KINDS, det
   const f = facts ?? scanTextFacts(text);
   const all: PiiSpan[] = [];
   for (const k of kinds) {
-    if (!couldContain(k, text, f)) continue;
+    if (!couldContain(k, f)) continue;
     const found = detectors[k](text);
     for (const span of found) all.push(span);
   }
