@@ -12,7 +12,7 @@ import { convertToParquet, type ConvertSource } from './convert.js';
 import { checkCsvShape } from './csv-check.js';
 import { openDuck, sqlString, type Duck } from './duck.js';
 import type { IngestRequest, IngestSource, RunControl } from './ingest.js';
-import { scanJsonl } from './jsonl-pass.js';
+import { badLine, scanJsonl, streamJsonl } from './jsonl-pass.js';
 import { InlineValidator, ParallelValidator, type RecordValidator } from './parallel-validator.js';
 import { parquetRecords } from './parquet-records.js';
 import { profileParquet, type DatasetProfile } from './profile.js';
@@ -44,7 +44,10 @@ export async function convertAndValidate(input: PassInput): Promise<Converted> {
   const total = input.isFolder ? undefined : (await stat(input.source.file)).size;
   // Starting the threads costs about a second; below 32 MB the calling thread is as fast.
   const threads = input.control.validatorThreads ?? ((total ?? 0) >= 32 << 20 ? 2 : 1);
-  const validator: RecordValidator = threads === 2 ? new ParallelValidator(input.options.validation) : new InlineValidator(input.options.validation);
+  const { options, source } = input;
+  // JSONL without --skip-bad-lines: the threads parse the lines (nothing is written for DuckDB).
+  const jsonl = input.format === 'jsonl' && !options.skipBadLines ? { textField: options.textField, badLine: (line: number, why: string) => badLine(source.label, line, why) } : undefined;
+  const validator: RecordValidator = threads === 2 ? new ParallelValidator(options.validation, jsonl) : new InlineValidator(options.validation);
   try {
     return await runPasses(input, validator, total);
   } finally {
@@ -72,7 +75,10 @@ async function runPasses(input: PassInput, validator: RecordValidator, total: nu
       : profileParquet(duck, parquet, options.textField, { source: total ?? 0, parquet: (await stat(parquet)).size });
   if (format === 'jsonl' && !options.skipBadLines) {
     // The Node pass and DuckDB's conversion run at the same time, on different cores.
-    const scan = scanJsonl(source.file, { label, textField: options.textField, skipBadLines: false, onRecord, onProgress: progress, afterBatch, signal });
+    const scan =
+      validator instanceof ParallelValidator && validator.parsesJsonl
+        ? streamJsonl(source.file, { label, sink: (bytes) => validator.addJsonlChunk(bytes), afterBatch, settle: () => validator.settle(), onProgress: (bytes) => progress(validator.records, bytes), ...(signal ? { signal } : {}) })
+        : scanJsonl(source.file, { label, textField: options.textField, skipBadLines: false, onRecord, onProgress: progress, afterBatch, signal });
     scan.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
     records = await withDuck(scratch, { ...control, threads: 1 }, async (duck) => {
       // DuckDB converts and profiles on its own thread while the validator runs on this one.
@@ -130,9 +136,11 @@ async function runPasses(input: PassInput, validator: RecordValidator, total: nu
     });
   }
   if (records === 0) throw noRecords(label, skipped);
-  if (validator.records !== records) {
+  // Threads that parse JSONL themselves know their count only at the end.
+  const { findings, records: validated } = await validator.finish();
+  if (validated !== records) {
     // Record ids in the report are row positions: the Node pass and DuckDB must agree on the rows.
-    throw new Error(`ingest of ${label}: the validator saw ${validator.records} records but DuckDB wrote ${records} rows`);
+    throw new Error(`ingest of ${label}: the validator saw ${validated} records but DuckDB wrote ${records} rows`);
   }
   await withDuck(scratch, control, async (duck) => {
     if (!(await hasColumn(duck, parquet, options.textField))) {
@@ -144,7 +152,6 @@ async function runPasses(input: PassInput, validator: RecordValidator, total: nu
       );
     }
   });
-  const { findings } = await validator.finish();
   if (!profile) throw new Error('ingest: the profile was not computed');
   return { parquet, records, skipped, findings, profile };
 }
@@ -167,8 +174,9 @@ export async function withDuck<T>(scratch: string, control: RunControl & { threa
 }
 
 /**
- * Rows per Parquet row group for about 16 MB of records each (DuckDB buffers a whole row group
+ * Rows per Parquet row group for about 6 MB of records each (DuckDB buffers a whole row group
  * while writing it, and must keep insertion order), from the average line of the first megabyte.
+ * 16 MB groups cost ~50 MB more peak RSS on a 128 MB JSONL for no measurable gain in speed.
  */
 async function rowGroupRows(file: string): Promise<number> {
   const handle = await open(file, 'r');
@@ -178,7 +186,7 @@ async function rowGroupRows(file: string): Promise<number> {
     let lines = 0;
     for (let i = buffer.indexOf(10); i >= 0 && i < bytesRead; i = buffer.indexOf(10, i + 1)) lines++;
     const average = bytesRead / Math.max(1, lines);
-    return Math.max(1_024, Math.min(100_000, Math.floor((16 << 20) / average)));
+    return Math.max(1_024, Math.min(100_000, Math.floor((6 << 20) / average)));
   } finally {
     await handle.close();
   }

@@ -4,7 +4,7 @@
  * With `cleanedTo`, it also writes the good lines to a file for DuckDB to convert.
  */
 import { ValidationError } from '../platform/errors.js';
-import { readLineBatches } from './lines.js';
+import { readLineBatches, readLineChunks } from './lines.js';
 import { JsonlWriter, recordId, textOf, type PassProgress, type RecordHandler } from './record-sink.js';
 
 export interface JsonlPassOptions {
@@ -33,21 +33,12 @@ export async function scanJsonl(file: string, options: JsonlPassOptions): Promis
   let firstSkipped: number | null = null;
   try {
     for await (const batch of readLineBatches(file, { signal: options.signal, label: options.label })) {
-      for (let i = 0; i < batch.lines.length; i++) {
-        const line = batch.lines[i]!;
-        if (line.trim() === '') continue;
-        const problem = parseProblem(line);
-        if (typeof problem === 'string') {
-          const lineNo = batch.firstLine + i;
-          if (!options.skipBadLines) throw badLine(options.label, lineNo, problem);
-          skipped++;
-          firstSkipped ??= lineNo;
-          continue;
-        }
-        options.onRecord({ id: recordId(problem.id, records), text: textOf(problem[options.textField]), fields: problem });
-        records++;
-        writer?.push(line);
-      }
+      records = parseJsonlLines(batch.lines, batch.firstLine, records, options.textField, true, options.onRecord, (lineNo, why) => {
+        if (!options.skipBadLines) throw badLine(options.label, lineNo, why);
+        skipped++;
+        firstSkipped ??= lineNo;
+        return true;
+      }, writer ? (line) => writer.push(line) : undefined);
       await writer?.flush();
       await options.afterBatch?.();
       options.onProgress?.(records, batch.bytesRead);
@@ -58,6 +49,64 @@ export async function scanJsonl(file: string, options: JsonlPassOptions): Promis
     throw err;
   }
   return { records, skipped, firstSkipped };
+}
+
+/**
+ * The JSONL pass when the validator threads parse the lines themselves: chunks of whole lines
+ * go to `sink` undecoded; a malformed line surfaces through the validator (its drain rejects).
+ */
+export async function streamJsonl(
+  file: string,
+  options: {
+    label: string;
+    sink: (bytes: Buffer) => void;
+    afterBatch: () => Promise<void>;
+    /** Resolves once every chunk is parsed, so that a malformed last line fails the pass. */
+    settle: () => Promise<void>;
+    onProgress?: (bytesRead: number) => void;
+    signal?: AbortSignal;
+  },
+): Promise<void> {
+  for await (const chunk of readLineChunks(file, { signal: options.signal, label: options.label })) {
+    options.sink(chunk.bytes);
+    await options.afterBatch();
+    options.onProgress?.(chunk.bytesRead);
+  }
+  await options.settle();
+}
+
+/**
+ * Parses a batch of JSONL lines (line `firstLine` first): every non-blank line must be a JSON
+ * object and becomes a record (its id: the `id` field, else its index among the records). A bad
+ * line goes to `onBad`, which returns true to skip it or false to stop. Returns the records
+ * counted so far. Shared by the main-thread pass and the validator threads (which parse the
+ * chunks they are sent), so that both number lines and records alike.
+ */
+export function parseJsonlLines(
+  lines: readonly string[],
+  firstLine: number,
+  recordsBefore: number,
+  textField: string,
+  withFields: boolean,
+  onRecord: RecordHandler,
+  onBad: (line: number, why: string) => boolean,
+  onGood?: (line: string) => void,
+): number {
+  let records = recordsBefore;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const problem = parseProblem(line);
+    if (typeof problem === 'string') {
+      if (onBad(firstLine + i, problem)) continue;
+      return records;
+    }
+    const text = textOf(problem[textField]);
+    onRecord(withFields ? { id: recordId(problem.id, records), text, fields: problem } : { id: recordId(problem.id, records), text });
+    records++;
+    onGood?.(line);
+  }
+  return records;
 }
 
 /** The parsed object, or why the line is not one. */
@@ -72,7 +121,8 @@ function parseProblem(line: string): Record<string, unknown> | string {
   return value as Record<string, unknown>;
 }
 
-function badLine(label: string, line: number, why: string): ValidationError {
+/** The refusal of a malformed line, with its number and the way out. */
+export function badLine(label: string, line: number, why: string): ValidationError {
   const at = line.toLocaleString('en-US');
   return new ValidationError(
     'dataset_bad_line',

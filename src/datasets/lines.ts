@@ -1,7 +1,8 @@
 /**
  * Streaming line reader: yields batches of decoded lines with the 1-based number of the first, so
- * the per-line cost is a string split, not a promise. A '\n' byte never occurs inside a multi-byte
- * UTF-8 character, so cutting the bytes at the last '\n' of a chunk is safe.
+ * the per-line cost is a string split, not a promise; or as undecoded chunks of whole lines, for
+ * another thread to decode. A '\n' byte never occurs inside a multi-byte UTF-8 character, so
+ * cutting the bytes at the last '\n' of a chunk is safe.
  */
 import { createReadStream } from 'node:fs';
 import { ValidationError } from '../platform/errors.js';
@@ -17,11 +18,22 @@ export interface LineBatch {
 /** DuckDB's read_json is given the same bound (maximum_object_size in convert.ts). */
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-/** Lines of a UTF-8 text file, without their '\n' (and '\r'). A line longer than 16 MB is refused. */
-export async function* readLineBatches(file: string, options: { signal?: AbortSignal; label?: string } = {}): AsyncGenerator<LineBatch> {
+export interface LineChunk {
+  /** Whole lines, '\n'-separated, without the last line's '\n'. */
+  bytes: Buffer;
+  /** Bytes of the file consumed so far (for progress). */
+  bytesRead: number;
+}
+
+/**
+ * A UTF-8 text file as chunks of whole lines (about 1 MB each), undecoded: a consumer on another
+ * thread decodes and splits them itself (splitLines gives the lines readLineBatches yields). A
+ * line longer than 16 MB is refused.
+ */
+export async function* readLineChunks(file: string, options: { signal?: AbortSignal; label?: string } = {}): AsyncGenerator<LineChunk> {
   let carry: Buffer = Buffer.alloc(0);
-  let line = 1;
   let bytesRead = 0;
+  let line = 1;
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     options.signal?.throwIfAborted();
     bytesRead += chunk.length;
@@ -33,14 +45,32 @@ export async function* readLineBatches(file: string, options: { signal?: AbortSi
     }
     const head = carry.length === 0 ? chunk.subarray(0, cut) : Buffer.concat([carry, chunk.subarray(0, cut)]);
     carry = Buffer.from(chunk.subarray(cut + 1));
-    const lines = head.toString('utf8').split('\n');
-    for (let i = 0; i < lines.length; i++) if (lines[i]!.endsWith('\r')) lines[i] = lines[i]!.slice(0, -1);
-    yield { firstLine: line, lines, bytesRead };
-    line += lines.length;
+    line += countLines(head);
+    yield { bytes: head, bytesRead };
   }
-  if (carry.length > 0) {
-    const last = carry.toString('utf8');
-    yield { firstLine: line, lines: [last.endsWith('\r') ? last.slice(0, -1) : last], bytesRead };
+  if (carry.length > 0) yield { bytes: carry, bytesRead };
+}
+
+function countLines(bytes: Buffer): number {
+  let n = 1;
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+/** The lines of a chunk, without their '\r'. */
+export function splitLines(bytes: Uint8Array): string[] {
+  const lines = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) if (lines[i]!.endsWith('\r')) lines[i] = lines[i]!.slice(0, -1);
+  return lines;
+}
+
+/** Lines of a UTF-8 text file, without their '\n' (and '\r'). A line longer than 16 MB is refused. */
+export async function* readLineBatches(file: string, options: { signal?: AbortSignal; label?: string } = {}): AsyncGenerator<LineBatch> {
+  let line = 1;
+  for await (const chunk of readLineChunks(file, options)) {
+    const lines = splitLines(chunk.bytes);
+    yield { firstLine: line, lines, bytesRead: chunk.bytesRead };
+    line += lines.length;
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * The validator on two worker threads: the duplicate rules (dup.exact, dup.near: the largest
  * per-record cost and all the state) on one, every other rule on the other, so that validation
- * uses two cores while the main thread parses and DuckDB converts. Records go over in batches; at
- * most a few batches per worker are in flight, which bounds memory. The findings are merged and
+ * uses two cores while DuckDB converts. Records go over in batches, or, for JSONL, as chunks of
+ * raw lines that each thread parses itself (two JSON.parse calls cost less than one parse on the
+ * main thread plus two structured-clone copies of every record, and keep the main heap small). At
+ * most a few messages per worker are in flight, which bounds memory. The findings are merged and
  * sorted exactly as one Validator sorts them.
  */
 import { createRequire } from 'node:module';
@@ -10,6 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parseValidationConfig, sortFindings, Validator, type DatasetRecord, type ValidationConfig, type ValidationResult } from './validation/index.js';
+import type { FromValidator, ToValidator, ValidatorWorkerData } from './validator-worker.js';
 
 // Sources run through tsx, and a worker thread does not inherit its loader: the thread registers
 // tsx's ESM hooks itself, then imports the worker module.
@@ -51,11 +54,21 @@ class ValidatorThread {
   private resolveResult: ((r: ValidationResult) => void) | undefined;
   private rejectResult: ((e: Error) => void) | undefined;
 
-  constructor(config: ValidationConfig, private readonly withFields: boolean) {
-    this.worker = new Worker(BOOT, { eval: true, workerData: { config }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
-    this.worker.on('message', (m: { type: 'ack' } | { type: 'result'; result: ValidationResult }) => {
+  /** Records the thread has validated (as of its last acknowledgement). */
+  records = 0;
+
+  constructor(
+    config: ValidationConfig,
+    private readonly withFields: boolean,
+    jsonl: JsonlChunks | undefined,
+  ) {
+    const workerData: ValidatorWorkerData = { config, ...(jsonl ? { jsonl: { textField: jsonl.textField, withFields } } : {}) };
+    this.worker = new Worker(BOOT, { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
+    this.worker.on('message', (m: FromValidator) => {
       if (m.type === 'ack') {
         this.inFlight--;
+        this.records = m.records;
+        if (m.badLine && jsonl) this.fail(jsonl.badLine(m.badLine.line, m.badLine.reason));
         this.wake();
       } else {
         this.resolveResult?.(m.result);
@@ -70,7 +83,14 @@ class ValidatorThread {
   send(records: DatasetRecord[]): void {
     if (this.failure) throw this.failure;
     this.inFlight++;
-    this.worker.postMessage({ type: 'batch', records: this.withFields ? records : records.map((r) => ({ id: r.id, text: r.text })) });
+    this.worker.postMessage({ type: 'batch', records: this.withFields ? records : records.map((r) => ({ id: r.id, text: r.text })) } satisfies ToValidator);
+  }
+
+  /** Hands over (transfers) a chunk of whole JSONL lines. */
+  sendChunk(bytes: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    this.inFlight++;
+    this.worker.postMessage({ type: 'jsonl', bytes } satisfies ToValidator, [bytes.buffer as ArrayBuffer]);
   }
 
   async drain(limit: number): Promise<void> {
@@ -86,7 +106,7 @@ class ValidatorThread {
       this.resolveResult = resolve;
       this.rejectResult = reject;
       if (this.failure) reject(this.failure);
-      else this.worker.postMessage({ type: 'finish' });
+      else this.worker.postMessage({ type: 'finish' } satisfies ToValidator);
     });
     return this.result;
   }
@@ -108,21 +128,44 @@ class ValidatorThread {
   }
 }
 
+/** How the threads parse JSONL chunks: the text field, and the error for a malformed line. */
+export interface JsonlChunks {
+  textField: string;
+  badLine: (line: number, reason: string) => Error;
+}
+
 export class ParallelValidator implements RecordValidator {
-  records = 0;
+  private added = 0;
   private batch: DatasetRecord[] = [];
   private readonly threads: ValidatorThread[];
 
-  constructor(config: unknown = {}) {
+  /** With `jsonl`, records come as `addJsonlChunk` calls instead of `add`. */
+  constructor(config: unknown = {}, private readonly jsonl?: JsonlChunks) {
     const parsed = parseValidationConfig(config);
     const [dups, rest] = splitConfig(parsed);
     // Only the schema rules read the other fields; the dup thread never needs them.
-    this.threads = [new ValidatorThread(dups, false), new ValidatorThread(rest, parsed.shape !== 'none')];
+    this.threads = [new ValidatorThread(dups, false, jsonl), new ValidatorThread(rest, parsed.shape !== 'none', jsonl)];
+  }
+
+  /** Records added, or for JSONL chunks, parsed by the threads so far. */
+  get records(): number {
+    return this.jsonl ? this.threads[0]!.records : this.added;
+  }
+
+  /** True when this validator takes raw JSONL chunks (addJsonlChunk). */
+  get parsesJsonl(): boolean {
+    return this.jsonl !== undefined;
+  }
+
+  /** Sends one chunk of whole JSONL lines (readLineChunks) to both threads. */
+  addJsonlChunk(bytes: Uint8Array): void {
+    // An exact copy per thread, transferred: a Buffer from a stream may view a larger pool.
+    for (const t of this.threads) t.sendChunk(new Uint8Array(bytes));
   }
 
   add(record: DatasetRecord): void {
     this.batch.push(record);
-    this.records++;
+    this.added++;
     if (this.batch.length >= BATCH) this.flush();
   }
 
@@ -130,11 +173,18 @@ export class ParallelValidator implements RecordValidator {
     for (const t of this.threads) await t.drain(MAX_IN_FLIGHT);
   }
 
+  /** Resolves once the threads have acknowledged everything sent (rejects on their failure). */
+  async settle(): Promise<void> {
+    this.flush();
+    for (const t of this.threads) await t.drain(0);
+  }
+
   async finish(): Promise<ValidationResult> {
     this.flush();
     try {
       const results = await Promise.all(this.threads.map((t) => t.finish()));
-      return { records: this.records, findings: sortFindings(results.flatMap((r) => r.findings)) };
+      if (results[0]!.records !== results[1]!.records) throw new Error(`the validator threads saw ${results[0]!.records} and ${results[1]!.records} records`);
+      return { records: results[0]!.records, findings: sortFindings(results.flatMap((r) => r.findings)) };
     } finally {
       this.close();
     }

@@ -1,19 +1,49 @@
 /**
- * A worker thread running one Validator over the records the main thread sends in batches
- * (parallel-validator.ts). It acknowledges each batch, so the sender can bound what is in flight.
+ * A worker thread running one Validator over what the main thread sends (parallel-validator.ts):
+ * batches of parsed records, or chunks of whole JSONL lines that it decodes and parses itself, so
+ * that the records need not be parsed once and copied twice. It acknowledges each message with
+ * the records seen so far (and the first malformed line), so the sender can bound what is in
+ * flight.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Validator, type DatasetRecord } from './validation/index.js';
+import { parseJsonlLines } from './jsonl-pass.js';
+import { splitLines } from './lines.js';
+import { Validator, type DatasetRecord, type ValidationResult } from './validation/index.js';
 
-export type ToValidator = { type: 'batch'; records: DatasetRecord[] } | { type: 'finish' };
+export type ToValidator = { type: 'batch'; records: DatasetRecord[] } | { type: 'jsonl'; bytes: Uint8Array } | { type: 'finish' };
+export type FromValidator =
+  | { type: 'ack'; records: number; badLine?: { line: number; reason: string } }
+  | { type: 'result'; result: ValidationResult };
 
-const validator = new Validator((workerData as { config: unknown }).config);
+export interface ValidatorWorkerData {
+  config: unknown;
+  /** For JSONL chunks: the text field, and whether the rules read the other fields. */
+  jsonl?: { textField: string; withFields: boolean };
+}
+
+const data = workerData as ValidatorWorkerData;
+const validator = new Validator(data.config);
+const add = (record: DatasetRecord): void => validator.add(record);
+let nextLine = 1;
+let badLine: { line: number; reason: string } | undefined;
+
+const reply = (message: FromValidator): void => parentPort!.postMessage(message);
 
 parentPort!.on('message', (message: ToValidator) => {
   if (message.type === 'batch') {
     for (const record of message.records) validator.add(record);
-    parentPort!.postMessage({ type: 'ack' });
+    reply({ type: 'ack', records: validator.records });
+  } else if (message.type === 'jsonl') {
+    if (!badLine && data.jsonl) {
+      const lines = splitLines(message.bytes);
+      parseJsonlLines(lines, nextLine, validator.records, data.jsonl.textField, data.jsonl.withFields, add, (line, reason) => {
+        badLine = { line, reason };
+        return false;
+      });
+      nextLine += lines.length;
+    }
+    reply({ type: 'ack', records: validator.records, ...(badLine ? { badLine } : {}) });
   } else {
-    parentPort!.postMessage({ type: 'result', result: validator.finish() });
+    reply({ type: 'result', result: validator.finish() });
   }
 });
