@@ -45,7 +45,7 @@ export const validationConfigSchema = z
           rows: z.number().int().min(1).optional(),
           seed: z.number().int().default(0x5eed),
           /**
-           * Records indexed at most (about 220 bytes each): later records are not searched, and the
+           * Records indexed at most (about 160 bytes each): later records are not searched, and the
            * finding says so. Bounds the rule's memory on very large datasets.
            */
           maxRecords: z.number().int().min(1).default(1_000_000),

@@ -15,13 +15,14 @@
  * records beyond the first of each cluster among records that are not exact duplicates, and the
  * two counts add up to the records a keep-first dedup of both kinds would drop.
  *
- * Memory per record: numPerm bytes of signature (128) + b bucket slots (5 bytes each, ≈ 10 at the
- * tables' load) + 4 bytes of union-find + its id: about 220 bytes at the defaults (b = 9), so
- * 1M records take ≈ 220 MB. `maxRecords` caps it; records past the cap are not indexed.
+ * Memory per record: 87 bytes of signature at the defaults (the 45 bins the bands read at 8 bits,
+ * the other 83 at 4 bits: signature-store.ts) + b bucket slots (4 bytes each, ≈ 6–11 at the
+ * tables' load) + 4 bytes of union-find + its id: about 160 bytes at the defaults (b = 9), so 1M
+ * records take ≈ 160 MB. `maxRecords` caps it; records past the cap are not indexed.
  */
 import type { ValidationConfig } from './config.js';
 import { records } from './finding-collector.js';
-import { BandTable, chooseBanding, type Banding } from './lsh.js';
+import { BandTable, chooseBanding, MAX_BAND_POSITIONS, type Banding } from './lsh.js';
 import { MinHasher } from './minhash.js';
 import { hashShingles, hashWords, U32Buffer } from './shingles.js';
 import { SignatureStore } from './signature-store.js';
@@ -54,7 +55,7 @@ export class NearDuplicateIndex {
   constructor(readonly options: NearDuplicateOptions) {
     this.signature = new Uint32Array(options.numPerm);
     this.minHasher = new MinHasher(options.numPerm, options.seed);
-    this.store = new SignatureStore(options.numPerm);
+    this.store = new SignatureStore(options.numPerm, options.banding.bands * options.banding.rows);
     this.checked = new Int32Array(options.banding.bands);
     const { bands, rows } = options.banding;
     this.tables = Array.from({ length: bands }, (_, band) => new BandTable((pos) => this.store.bandKey(pos, band, rows, options.seed)));
@@ -143,12 +144,14 @@ export function nearDuplicateRule(config: ValidationConfig): Rule {
   // Every indexed record's id: cluster membership is only known at the end.
   const ids: RecordId[] = [];
   const { severity, maxRecords } = config.rules['dup.near'];
+  // The band tables address at most 2^24 − 2 records.
+  const limit = Math.min(maxRecords, MAX_BAND_POSITIONS + 1);
   let notIndexed = 0;
   return {
     ids: ['dup.near'],
     observe(record: DatasetRecord, ctx: RecordContext) {
       if (ctx.exactDuplicate || isBlank(record.text)) return;
-      if (index.size >= maxRecords) {
+      if (index.size >= limit) {
         notIndexed++;
         return;
       }
@@ -165,11 +168,11 @@ export function nearDuplicateRule(config: ValidationConfig): Rule {
         clusterSizes.set(root, (clusterSizes.get(root) ?? 1) + 1);
         if (examples.length < config.maxExamples) examples.push(ids[x]!);
       }
-      const coverage = notIndexed === 0 ? '' : ` Only the first ${maxRecords} records were searched (dup.near.maxRecords); ${notIndexed} later records were not.`;
+      const coverage = notIndexed === 0 ? '' : ` Only the first ${limit} records were searched (dup.near.maxRecords); ${notIndexed} later records were not.`;
       if (count === 0) {
         return notIndexed === 0
           ? []
-          : [{ rule: 'dup.near', severity: 'info', count: 0, examples: [], message: `No near-duplicates among the records searched.${coverage}`, fix: 'Raise dup.near.maxRecords if the memory allows (about 220 bytes per record).' }];
+          : [{ rule: 'dup.near', severity: 'info', count: 0, examples: [], message: `No near-duplicates among the records searched.${coverage}`, fix: 'Raise dup.near.maxRecords if the memory allows (about 160 bytes per record).' }];
       }
       let largest = 0;
       for (const size of clusterSizes.values()) largest = Math.max(largest, size);

@@ -9,7 +9,7 @@
  * threshold are candidates with probability ≥ 0.97 (e.g. 0.8 → b = 9, r = 5: P(0.8) = 0.972,
  * P(0.85) = 0.995, P(0.9) ≈ 1, while pairs at s = 0.5 become candidates 25% of the time, at
  * s = 0.3 2%, and unrelated texts, s ≈ 0, essentially never). Bands are capped at 9 because each
- * costs a bucket slot per record (≈ 10 bytes), the largest memory item after the signature.
+ * costs a bucket slot per record (≈ 4–8 bytes), the largest memory item after the signature.
  */
 export interface Banding {
   bands: number;
@@ -36,17 +36,19 @@ export function chooseBanding(threshold: number, numPerm: number, recallAtThresh
   return best;
 }
 
-const EMPTY = -1;
+/** Records a band table can hold: positions are stored in 24 bits (beside an 8-bit key tag). */
+export const MAX_BAND_POSITIONS = (1 << 24) - 2;
+
+const EMPTY = 0;
 
 /**
  * One band's buckets: an open-addressing table from band key to the record that represents it.
- * It stores only the record position (4 bytes) and an 8-bit tag of the key per slot; the full key
- * of a held record is recomputed from the signature store when the tag matches. About 9 bytes per
- * distinct key at the table's load, against 16+ for a key/value table.
+ * Each slot is one 32-bit word: the record position + 1 (24 bits) and an 8-bit tag of the key;
+ * the full key of a held record is recomputed from the signature store when the tag matches.
+ * About 6–11 bytes per distinct key at the table's load, against 16+ for a key/value table.
  */
 export class BandTable {
-  private slots: Int32Array;
-  private tags: Uint8Array;
+  private slots: Uint32Array;
   private mask: number;
   size = 0;
 
@@ -56,8 +58,7 @@ export class BandTable {
     initialCapacity = 1 << 12,
   ) {
     const cap = 1 << Math.ceil(Math.log2(Math.max(16, initialCapacity)));
-    this.slots = new Int32Array(cap).fill(EMPTY);
-    this.tags = new Uint8Array(cap);
+    this.slots = new Uint32Array(cap);
     this.mask = cap - 1;
   }
 
@@ -72,35 +73,44 @@ export class BandTable {
   }
 
   private put(key: number, pos: number, replace: boolean): number {
+    if (pos > MAX_BAND_POSITIONS) throw new Error(`a near-duplicate band table holds at most ${MAX_BAND_POSITIONS} records`);
     if ((this.size + 1) * 10 > (this.mask + 1) * 7) this.grow();
     const tag = key >>> 24;
+    const entry = (pos + 1) * 256 + tag;
     for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
-      const held = this.slots[i]!;
-      if (held === EMPTY) {
-        this.slots[i] = pos;
-        this.tags[i] = tag;
+      const slot = this.slots[i]!;
+      if (slot === EMPTY) {
+        this.slots[i] = entry;
         this.size++;
-        return EMPTY;
+        return -1;
       }
-      if (this.tags[i] === tag && this.keyOf(held) === key) {
-        if (replace) this.slots[i] = pos;
-        return held;
+      if ((slot & 0xff) === tag) {
+        const held = (slot >>> 8) - 1;
+        if (this.keyOf(held) === key) {
+          if (replace) this.slots[i] = entry;
+          return held;
+        }
       }
     }
   }
 
   /** Bytes held. */
   get bytes(): number {
-    return this.slots.byteLength + this.tags.byteLength;
+    return this.slots.byteLength;
   }
 
   private grow(): void {
     const old = this.slots;
     const cap = (this.mask + 1) * 2;
-    this.slots = new Int32Array(cap).fill(EMPTY);
-    this.tags = new Uint8Array(cap);
+    this.slots = new Uint32Array(cap);
     this.mask = cap - 1;
     this.size = 0;
-    for (let i = 0; i < old.length; i++) if (old[i] !== EMPTY) this.put(this.keyOf(old[i]!), old[i]!, false);
+    for (let i = 0; i < old.length; i++) {
+      const slot = old[i]!;
+      if (slot !== EMPTY) {
+        const held = (slot >>> 8) - 1;
+        this.put(this.keyOf(held), held, false);
+      }
+    }
   }
 }
