@@ -8,7 +8,9 @@ import { Xoshiro128 } from '../data/prng.js';
 import { loadPeftAdapter } from '../formats/peft.js';
 import { initLlamaParams } from '../nn/llama.js';
 import { flatLlamaBase } from '../nn/lora-base.js';
+import { mergeLora } from '../nn/lora-merge.js';
 import { type LlamaConfig, preset } from '../nn/presets.js';
+import { LossEvaluator } from './eval-loss.js';
 import { LoraTrainer } from './lora-trainer.js';
 
 const root = await mkdtemp(join(tmpdir(), `lora-trainer-test-${randomUUID()}-`));
@@ -72,7 +74,13 @@ describe('LoRA trainer', () => {
     // Below ln 16 ≈ 2.77, the loss of knowing only which 16 tokens can follow: the mapping itself was learned.
     expect(end.loss).toBeLessThan(1);
     expect(Buffer.from(baseParams.buffer).equals(Buffer.from(before.buffer))).toBe(true);
-  }, 180_000);
+
+    // The trained adapter folded into the base scores the held-out set as the adapter on the base does.
+    const merged = await mergeLora(cfg, trainer.lora, baseParams, trainer.adapters);
+    const plain = await (await LossEvaluator.create(cfg, { batch: B, seqLen: T })).evaluate(merged, held());
+    console.log(`merged model: held-out loss ${plain.loss.toFixed(5)} vs ${end.loss.toFixed(5)} with the adapter (|Δ| ${Math.abs(plain.loss - end.loss).toExponential(1)} ≤ tol 1e-4; raw ${plain.loss} vs ${end.loss})`);
+    expect(Math.abs(plain.loss - end.loss)).toBeLessThanOrEqual(1e-4);
+  }, 240_000);
 
   it('same seed ⇒ identical losses; a checkpoint resumes exactly, is a PEFT adapter, and refuses another base', async () => {
     const cfg: LlamaConfig = { vocabSize: 2048, hidden: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 48, maxSeqLen: 16, ropeTheta: 10000, normEps: 1e-5, tiedEmbeddings: false };
