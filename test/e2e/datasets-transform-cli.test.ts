@@ -74,6 +74,10 @@ describe('crucible dataset transform', () => {
     const show = cli('dataset', 'show', 'corpus@2');
     expect(show.stdout).toContain('parent corpus@1');
     expect(show.stdout).toContain(`recipe: ${v.recipe.sha256.slice(0, 12)} (clean-dedup-recipe.yaml): normalize → clean → filter_length → dedup → pii → split`);
+    const recipe = cli('dataset', 'recipe', 'corpus@2');
+    expect(recipe.stdout.split('\n')[0]).toBe(`# corpus@2 = corpus@1 + recipe ${v.recipe.sha256} (clean-dedup-recipe.yaml)`);
+    expect(recipe.stdout).toContain('  - dedup:\n      exact: true');
+    expect(cli('dataset', 'recipe', 'corpus@1').stderr).toMatch(/corpus@1 was not made by a transform/);
     const report = JSON.parse(cli('dataset', 'report', 'corpus@2', '--json').stdout);
     expect(report).toMatchObject({ dataset: 'corpus', version: 2, records: 270 });
     expect(report.findings.map((f: { rule: string }) => f.rule)).not.toContain('pii.email');

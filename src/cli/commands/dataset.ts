@@ -254,6 +254,18 @@ export function registerDataset(program: Command, globals: () => GlobalOptions):
     });
 
   dataset
+    .command('recipe')
+    .description('The recipe that made a version (its lineage: parent, recipe hash, the YAML as written)')
+    .argument('<ref>', 'name@VERSION or name')
+    .addHelpText('after', '\nExamples:\n  $ crucible dataset recipe corpus@2\n  $ crucible dataset recipe corpus@2 --json | jq .recipe.steps\n')
+    .action(async (ref: string) => {
+      const api = client();
+      const v = await api.request<DatasetVersion>('GET', versionPath(ref));
+      const recipe = await api.request<{ sha256: string; name: string | null; source: string }>('GET', `${versionPath(ref)}/recipe`);
+      emit(globals(), { ...recipe, ref: v.ref, parent: v.parent }, () => `# ${v.ref} = ${v.parent} + recipe ${recipe.sha256}${recipe.name ? ` (${recipe.name})` : ''}\n${recipe.source.trimEnd()}`);
+    });
+
+  dataset
     .command('list')
     .description('List datasets')
     .addHelpText('after', '\nExamples:\n  $ crucible dataset list\n  $ crucible dataset list --json\n')
