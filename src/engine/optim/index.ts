@@ -3,4 +3,4 @@ export {
   LlamaTrainStep, buildLlamaGradStep, buildLlamaTrainStep, buildLlamaUpdateStep, paramIo, paramLayout, paramViews, type ParamLayout, type MicroBatch, type OptimizerState, type StepResult, type StepShape,
 } from './train-step.js';
 export * from './schedule.js';
-export { LoraTrainStep, buildLoraEvalLoss, buildLoraGradStep, buildLoraTrainStep, buildLoraUpdateStep, type LoraOptimizerState, type LoraTrainStepOptions } from './lora-train-step.js';
+export { LORA_ADAMW_DEFAULTS, LoraTrainStep, buildLoraEvalLoss, buildLoraGradStep, buildLoraTrainStep, buildLoraUpdateStep, type LoraOptimizerState, type LoraTrainStepOptions } from './lora-train-step.js';

@@ -20,6 +20,9 @@ import { Session, type SessionOptions, ort } from '../onnx/session.js';
 import { ADAMW_DEFAULTS, type AdamWOptions, adamwUpdate, clipScale } from './adamw.js';
 import type { MicroBatch, OptimizerState, StepResult, StepShape } from './train-step.js';
 
+/** Hugging Face Trainer's AdamW defaults, which LoRA recipes are tuned for: β₂ 0.999, no weight decay. */
+export const LORA_ADAMW_DEFAULTS: AdamWOptions = { ...ADAMW_DEFAULTS, beta2: 0.999, weightDecay: 0 };
+
 /** Loss of the adapted model on tokens, targets [B, T]; `dropout` adds the mask inputs (training only). */
 function loraLoss(base: LoraBase, lora: LoraConfig, shape: StepShape, graph: Graph, adapters: Tensor, dropout: boolean): { loss: Tensor; views: Tensor[] } {
   const { batch: B, seqLen: T } = shape;
@@ -57,7 +60,7 @@ function loraLossAndGrad(base: LoraBase, lora: LoraConfig, shape: StepShape, gra
  * The fused step. Inputs: the base's, adapters, m, v [Na]; tokens, targets [B, T] int64; lr, step;
  * one dropout mask per adapted linear when dropout > 0. Outputs: adapters_out, m_out, v_out [Na], loss, grad_norm.
  */
-export function buildLoraTrainStep(base: LoraBase, lora: LoraConfig, shape: StepShape, opts: AdamWOptions = ADAMW_DEFAULTS): Graph {
+export function buildLoraTrainStep(base: LoraBase, lora: LoraConfig, shape: StepShape, opts: AdamWOptions = LORA_ADAMW_DEFAULTS): Graph {
   const graph = new Graph('lora-train-step');
   const flat = graph.input('adapters', [loraNumParams(base.cfg, lora)]); // [Na]
   const { loss, gradFlat } = loraLossAndGrad(base, lora, shape, graph, flat);
@@ -77,7 +80,7 @@ export function buildLoraGradStep(base: LoraBase, lora: LoraConfig, shape: StepS
 }
 
 /** The update alone. Inputs: adapters, grad, m, v [Na]; lr, step. */
-export function buildLoraUpdateStep(Na: number, opts: AdamWOptions = ADAMW_DEFAULTS): Graph {
+export function buildLoraUpdateStep(Na: number, opts: AdamWOptions = LORA_ADAMW_DEFAULTS): Graph {
   const graph = new Graph('lora-update-step');
   addLoraUpdate(graph, graph.input('adapters', [Na]), graph.input('grad', [Na]), opts);
   return graph;
@@ -97,7 +100,7 @@ export interface LoraOptimizerState extends OptimizerState {
 }
 
 export interface LoraTrainStepOptions {
-  adamw?: AdamWOptions;
+  adamw?: AdamWOptions; // default LORA_ADAMW_DEFAULTS
   session?: SessionOptions;
   /** Seeds the adapter init and (with seed + 1) the dropout masks; default 0. */
   seed?: number;

@@ -5,5 +5,5 @@ export { CHECKPOINT_FILES, readCheckpoint, trainerStateSchema, writeCheckpoint, 
 export { NonFiniteLossError } from './non-finite.js';
 export { trainStepFlops } from './flops.js';
 export { markovCorpus, type MarkovCorpus } from './markov-corpus.js';
-export { LORA_ADAMW_DEFAULTS, LoraTrainer, type LoraTrainerOptions } from './lora-trainer.js';
+export { LoraTrainer, type LoraTrainerOptions } from './lora-trainer.js';
 export { LORA_CHECKPOINT_FILES, loraTrainerStateSchema, readLoraCheckpoint, writeLoraCheckpoint, type LoraTrainerState } from './lora-checkpoint.js';

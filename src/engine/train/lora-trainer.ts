@@ -22,17 +22,14 @@ import type { LoraBase } from '../nn/lora-base.js';
 import { parseLlamaConfig } from '../nn/presets.js';
 import type { SessionOptions } from '../onnx/session.js';
 import { savePeftAdapter } from '../formats/peft.js';
-import { ADAMW_DEFAULTS, type AdamWOptions } from '../optim/adamw.js';
-import { LoraTrainStep, buildLoraEvalLoss } from '../optim/lora-train-step.js';
+import type { AdamWOptions } from '../optim/adamw.js';
+import { LORA_ADAMW_DEFAULTS, LoraTrainStep, buildLoraEvalLoss } from '../optim/lora-train-step.js';
 import { type LrSchedule, lrAt, lrScheduleSchema } from '../optim/schedule.js';
 import { MicroBatchFeeds } from './batch-feed.js';
 import { type EvalResult, LossEvaluator } from './eval-loss.js';
 import { type LoraTrainerState, readLoraCheckpoint, writeLoraCheckpoint } from './lora-checkpoint.js';
 import { NonFiniteGuard } from './non-finite.js';
 import type { TrainStepReport } from './trainer.js';
-
-/** Hugging Face Trainer's AdamW defaults, which LoRA recipes are tuned for: β₂ 0.999, no weight decay. */
-export const LORA_ADAMW_DEFAULTS: AdamWOptions = { ...ADAMW_DEFAULTS, beta2: 0.999, weightDecay: 0 };
 
 export interface LoraTrainerOptions {
   batch: number; // B: rows per optimizer step
