@@ -9,16 +9,34 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parseValidationConfig, sortFindings, Validator, type DatasetRecord, type ValidationConfig, type ValidationResult } from './validation/index.js';
 import type { FromValidator, ToValidator, ValidatorWorkerData } from './validator-worker.js';
 
-// Sources run through tsx, and a worker thread does not inherit its loader: the thread registers
-// tsx's ESM hooks itself, then imports the worker module.
-const TSX_API = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-const WORKER = new URL('./validator-worker.ts', import.meta.url).href;
-const BOOT = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER)}); });`;
+// Sources run through tsx, and a worker thread does not inherit its loader. Registering tsx in
+// each thread costs it a loader thread of its own (~14 MB resident) and a compile of every module
+// on import; so the worker module is bundled once, by tsx's own esbuild, into one plain script.
+// Where that fails, the thread registers tsx's ESM hooks itself, then imports the worker module.
+const TSX_PACKAGE = createRequire(import.meta.url).resolve('tsx/package.json');
+const TSX_API = pathToFileURL(path.join(path.dirname(TSX_PACKAGE), 'dist/esm/api/index.mjs')).href;
+const WORKER = new URL('./validator-worker.ts', import.meta.url);
+const BOOT = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER.href)}); });`;
+let bundled: string | undefined;
+
+/** The worker's code: the esbuild bundle (made once per process), else the tsx boot script. */
+function workerCode(): string {
+  if (bundled === undefined) {
+    try {
+      const esbuild = createRequire(TSX_PACKAGE)('esbuild') as typeof import('esbuild');
+      const out = esbuild.buildSync({ entryPoints: [fileURLToPath(WORKER)], bundle: true, format: 'cjs', platform: 'node', target: 'node20', write: false, logLevel: 'silent' });
+      bundled = out.outputFiles[0]!.text;
+    } catch {
+      bundled = BOOT;
+    }
+  }
+  return bundled;
+}
 const BATCH = 1_000;
 const MAX_IN_FLIGHT = 4;
 // A small young generation keeps each thread's resident memory down; records die young anyway.
@@ -63,7 +81,7 @@ class ValidatorThread {
     jsonl: JsonlChunks | undefined,
   ) {
     const workerData: ValidatorWorkerData = { config, ...(jsonl ? { jsonl: { textField: jsonl.textField, withFields } } : {}) };
-    this.worker = new Worker(BOOT, { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
+    this.worker = new Worker(workerCode(), { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
     this.worker.on('message', (m: FromValidator) => {
       if (m.type === 'ack') {
         this.inFlight--;
