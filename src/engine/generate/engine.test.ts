@@ -138,6 +138,16 @@ describe('GenerationEngine', () => {
     expect(ok.tokens).toEqual((await alone(prompts.a, { temperature: 0, maxTokens: 3 })));
   });
 
+  it('serves requests that arrive after it went idle, and right as a stream finishes', async () => {
+    const e = engine();
+    const first = await e.generate(prompts.a, { temperature: 0, maxTokens: 3 }).result;
+    const second = await e.generate(prompts.a, { temperature: 0, maxTokens: 3 }).result; // the loop had ended
+    expect(second.tokens).toEqual(first.tokens);
+    const chained = await e.generate(prompts.b, { maxTokens: 2 }).result.then(() => e.generate(prompts.c, { maxTokens: 2 }).result);
+    expect(chained.tokens).toHaveLength(2);
+    expect(e.load).toEqual({ pending: 0, running: 0 });
+  });
+
   it('rejects bad requests with errors that say what to do', () => {
     const e = engine();
     expect(() => e.generate([], {})).toThrow(/prompt is empty/);

@@ -43,7 +43,8 @@ export class GenerationEngine {
   private readonly pending: Sequence[] = [];
   private readonly running = new Map<number, Sequence>();
   private nextId = 0;
-  private loop: Promise<void> | null = null;
+  private loop: Promise<void> = Promise.resolve();
+  private looping = false;
   private closed = false;
   /** Decode steps run and tokens generated, for monitoring. */
   readonly stats = { steps: 0, tokens: 0, prefills: 0 };
@@ -106,7 +107,9 @@ export class GenerationEngine {
   }
 
   private kick(): void {
-    this.loop ??= this.run().finally(() => (this.loop = null));
+    if (this.looping) return;
+    this.looping = true;
+    this.loop = this.run();
   }
 
   private async run(): Promise<void> {
@@ -115,10 +118,13 @@ export class GenerationEngine {
         this.reap();
         await this.admit();
         this.reap();
-        if (this.running.size === 0 && this.pending.length === 0) return;
+        // NOTE: `looping` is cleared in the same synchronous turn as the idle check, so a request that
+        // arrives after it starts a new loop instead of waiting for one that is about to end.
+        if (this.running.size === 0 && this.pending.length === 0) return void (this.looping = false);
         if (this.running.size > 0) await this.step();
       }
     } catch (e) {
+      this.looping = false;
       for (const s of [...this.pending, ...this.running.values()]) s.stream.fail(e);
       this.pending.length = 0;
       this.running.clear();
