@@ -40,13 +40,13 @@ export function sortFindings(findings: Finding[]): Finding[] {
 }
 
 /** The rules a config enables, in the order they must see each record (dup.exact before dup.near). */
-function createRules(config: ValidationConfig): Rule[] {
+function createRules(config: ValidationConfig, expectedRecords: number): Rule[] {
   const r = config.rules;
   const rules: Rule[] = [];
   if (r.empty.enabled) rules.push(emptyRule(config));
   if (r['length.outlier'].enabled) rules.push(lengthOutlierRule(config));
-  if (r['dup.exact'].enabled) rules.push(exactDuplicateRule(config));
-  if (r['dup.near'].enabled) rules.push(nearDuplicateRule(config));
+  if (r['dup.exact'].enabled) rules.push(exactDuplicateRule(config, expectedRecords));
+  if (r['dup.near'].enabled) rules.push(nearDuplicateRule(config, expectedRecords));
   rules.push(piiRule(config), encodingRule(config), schemaRule(config));
   return rules.filter((rule) => rule.ids.length > 0);
 }
@@ -60,10 +60,14 @@ export class Validator {
   records = 0;
   chars = 0;
 
-  /** @param config a validation config (parsed here, defaults filled) */
-  constructor(config: unknown = {}) {
+  /**
+   * @param config a validation config (parsed here, defaults filled)
+   * @param options.expectedRecords a guess of the record count: the duplicate tables are sized
+   *   for it up front instead of growing by doubling (each doubling rehashes every key)
+   */
+  constructor(config: unknown = {}, options: { expectedRecords?: number } = {}) {
     this.config = parseValidationConfig(config);
-    this.rules = createRules(this.config);
+    this.rules = createRules(this.config, options.expectedRecords ?? 0);
     const near = this.config.rules['dup.near'];
     this.ctx = new SharedRecordContext(near.enabled ? near.seed : undefined);
   }
