@@ -6,10 +6,15 @@
  *
  * Variants differ only in the LinearFn every linear layer goes through: f32 (plainLinear), and the
  * int8 / int4 MatMulNBits linears of src/engine/quantize (block size 32).
+ * llama.cpp peer (node-llama-cpp, a devDependency): the same weights exported to GGUF (f32, and q8_0 / q4_0
+ * beside our int8 / int4), batch-1 greedy decode on the same threads; llama_cpp_ratio = ours / llama.cpp (f32).
  * The box is shared (2 cores, other work running): figures are best of ROUNDS; load only adds time.
  * Run: npm run bench:generate   (env: PRESETS=tiny,small STEPS=12 ROUNDS=3 THREADS=<cores>)
  */
-import { availableParallelism, loadavg } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { initLlamaParams, type LlamaParams } from '../src/engine/nn/llama.js';
 import { type LlamaConfig, type PresetName, countParams, preset } from '../src/engine/nn/presets.js';
 import { ort } from '../src/engine/onnx/session.js';
@@ -17,6 +22,8 @@ import { BatchDecoder } from '../src/engine/generate/batch-decoder.js';
 import { Decoder, type DecoderWeights, llamaWeights } from '../src/engine/generate/decoder.js';
 import type { LinearFactory } from '../src/engine/generate/decoder-graph.js';
 import { quantizeLlama, quantizedLinear } from '../src/engine/quantize/index.js';
+import { buildByteLevelBpeTokenizer, exportGguf, type GgufExportType } from '../src/engine/formats/index.js';
+import { llamaCppDecode } from './support/llama-cpp-peer.js';
 
 const PRESETS = (process.env.PRESETS ?? 'tiny,small').split(',') as PresetName[];
 const STEPS = Number(process.env.STEPS ?? 12);
@@ -45,12 +52,24 @@ async function variants(): Promise<Variant[]> {
   return list;
 }
 
+/** Our variant beside the GGUF tensor type llama.cpp runs for it. */
+const GGUF_TYPE: Record<string, GgufExportType> = { f32: 'f32', int8: 'q8_0', int4: 'q4_0' };
+
 /**
- * The llama.cpp peer (node-llama-cpp over our GGUF export) for the same model: decode tokens/s at batch 1.
- * TODO(integrator): wire once src/engine/formats' GGUF writer lands; return null until then.
+ * The llama.cpp peer for the same weights: batch-1 greedy decode tokens/s of our GGUF export, on a prompt
+ * of PROMPT tokens as ours; null where node-llama-cpp cannot be imported.
  */
-async function llamaCppDecodeTps(_cfg: LlamaConfig, _flat: Float32Array): Promise<number | null> {
-  return null;
+async function llamaCppDecodeTps(cfg: LlamaConfig, flat: Float32Array, type: GgufExportType): Promise<number | null> {
+  const dir = join(tmpdir(), `bench-generate-${randomUUID()}`);
+  await mkdir(dir, { recursive: true });
+  try {
+    const path = join(dir, `model-${type}.gguf`);
+    await exportGguf(path, cfg, flat, buildByteLevelBpeTokenizer({ vocabSize: cfg.vocabSize }), { type });
+    const r = await llamaCppDecode(path, { prompt: prompt(0, PROMPT, cfg.vocabSize), tokens: 4 * STEPS, threads: THREADS, rounds: ROUNDS });
+    return r?.decodeTps ?? null;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 const best = async (rounds: number, f: () => Promise<number>): Promise<number> => {
@@ -142,10 +161,14 @@ async function main(): Promise<void> {
           `ONNX Runtime ${(100 * f.ort_share_b1).toFixed(0)}% of a b1 step; compile ${compile_s.toFixed(1)} s`,
       );
     }
-    const cpp = await llamaCppDecodeTps(cfg, flat);
-    const f32 = results[`${name}_f32`]!;
-    f32.llama_cpp_decode_tps_b1 = cpp;
-    if (cpp) console.log(`${name}: llama.cpp decode b1 ${cpp.toFixed(1)} tok/s; ratio ours / llama.cpp ${(f32.decode_tps_b1 / cpp).toFixed(2)}`);
+    for (const v of list) {
+      const f = results[`${name}_${v.name}`]!;
+      const cpp = await llamaCppDecodeTps(cfg, flat, GGUF_TYPE[v.name]!);
+      f.llama_cpp_decode_tps_b1 = cpp;
+      if (cpp === null) console.log(`${name}: llama.cpp peer skipped (node-llama-cpp is not installed: npm install -D node-llama-cpp)`);
+      else console.log(`${name} ${v.name} vs llama.cpp ${GGUF_TYPE[v.name]}: decode b1 ours ${f.decode_tps_b1.toFixed(1)} / llama.cpp ${cpp.toFixed(1)} tok/s = ${(f.decode_tps_b1 / cpp).toFixed(2)} (target ≥ 0.7)`);
+      if (cpp === null) break;
+    }
   }
   const top = results.tiny_f32 ?? Object.values(results)[0]!;
   const round = (x: number | null | undefined): number | null => (x == null ? null : Number(x.toFixed(x < 10 ? 3 : 1)));
@@ -159,7 +182,7 @@ async function main(): Promise<void> {
       decode_tps_b32: round(top.decode_tps_b32),
       batch_scaling: round(top.batch_scaling),
       prefill_tps: round(top.prefill_tps),
-      ratio_vs_llama_cpp: top.llama_cpp_decode_tps_b1 ? round(top.decode_tps_b1 / top.llama_cpp_decode_tps_b1) : null,
+      ...(top.llama_cpp_decode_tps_b1 ? { llama_cpp_ratio: round(top.decode_tps_b1 / top.llama_cpp_decode_tps_b1) } : {}),
       variants: perVariant,
       threads: THREADS,
       load_avg_1m: round(loadavg()[0]),
