@@ -47,9 +47,7 @@ export async function convertAndValidate(input: PassInput): Promise<Converted> {
   const { options, source } = input;
   // JSONL without --skip-bad-lines: the threads parse the lines (nothing is written for DuckDB).
   const jsonl = input.format === 'jsonl' && !options.skipBadLines ? { textField: options.textField, badLine: (line: number, why: string) => badLine(source.label, line, why) } : undefined;
-  const lineBased = !input.isFolder && (input.format === 'jsonl' || input.format === 'csv' || input.format === 'tsv' || input.format === 'text');
-  const expected = lineBased && total ? Math.round(total / (await averageLineBytes(source.file))) : 0;
-  const validator: RecordValidator = threads === 2 ? new ParallelValidator(options.validation, jsonl, expected) : new InlineValidator(options.validation, expected);
+  const validator: RecordValidator = threads === 2 ? new ParallelValidator(options.validation, jsonl) : new InlineValidator(options.validation);
   try {
     return await runPasses(input, validator, total);
   } finally {
@@ -181,18 +179,14 @@ export async function withDuck<T>(scratch: string, control: RunControl & { threa
  * 16 MB groups cost ~50 MB more peak RSS on a 128 MB JSONL for no measurable gain in speed.
  */
 async function rowGroupRows(file: string): Promise<number> {
-  return Math.max(1_024, Math.min(100_000, Math.floor((6 << 20) / (await averageLineBytes(file)))));
-}
-
-/** The average line length of the first megabyte of a file, in bytes. */
-async function averageLineBytes(file: string): Promise<number> {
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.alloc(1 << 20);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     let lines = 0;
     for (let i = buffer.indexOf(10); i >= 0 && i < bytesRead; i = buffer.indexOf(10, i + 1)) lines++;
-    return Math.max(1, bytesRead / Math.max(1, lines));
+    const average = bytesRead / Math.max(1, lines);
+    return Math.max(1_024, Math.min(100_000, Math.floor((6 << 20) / average)));
   } finally {
     await handle.close();
   }

@@ -79,9 +79,8 @@ class ValidatorThread {
     config: ValidationConfig,
     private readonly withFields: boolean,
     jsonl: JsonlChunks | undefined,
-    expectedRecords: number,
   ) {
-    const workerData: ValidatorWorkerData = { config, expectedRecords, ...(jsonl ? { jsonl: { textField: jsonl.textField, withFields } } : {}) };
+    const workerData: ValidatorWorkerData = { config, ...(jsonl ? { jsonl: { textField: jsonl.textField, withFields } } : {}) };
     this.worker = new Worker(workerCode(), { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
     this.worker.on('message', (m: FromValidator) => {
       if (m.type === 'ack') {
@@ -158,15 +157,12 @@ export class ParallelValidator implements RecordValidator {
   private batch: DatasetRecord[] = [];
   private readonly threads: ValidatorThread[];
 
-  /**
-   * With `jsonl`, records come as `addJsonlChunk` calls instead of `add`. `expectedRecords` (a
-   * guess, 0 when unknown) sizes the duplicate tables up front.
-   */
-  constructor(config: unknown = {}, private readonly jsonl?: JsonlChunks, expectedRecords = 0) {
+  /** With `jsonl`, records come as `addJsonlChunk` calls instead of `add`. */
+  constructor(config: unknown = {}, private readonly jsonl?: JsonlChunks) {
     const parsed = parseValidationConfig(config);
     const [dups, rest] = splitConfig(parsed);
     // Only the schema rules read the other fields; the dup thread never needs them.
-    this.threads = [new ValidatorThread(dups, false, jsonl, expectedRecords), new ValidatorThread(rest, parsed.shape !== 'none', jsonl, 0)];
+    this.threads = [new ValidatorThread(dups, false, jsonl), new ValidatorThread(rest, parsed.shape !== 'none', jsonl)];
   }
 
   /** Records added, or for JSONL chunks, parsed by the threads so far. */
@@ -227,8 +223,8 @@ export class ParallelValidator implements RecordValidator {
 export class InlineValidator implements RecordValidator {
   private readonly validator: Validator;
 
-  constructor(config: unknown = {}, expectedRecords = 0) {
-    this.validator = new Validator(config, { expectedRecords });
+  constructor(config: unknown = {}) {
+    this.validator = new Validator(config);
   }
 
   get records(): number {

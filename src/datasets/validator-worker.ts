@@ -17,14 +17,12 @@ export type FromValidator =
 
 export interface ValidatorWorkerData {
   config: unknown;
-  /** A guess of the record count, for sizing the duplicate tables (0: unknown). */
-  expectedRecords: number;
   /** For JSONL chunks: the text field, and whether the rules read the other fields. */
   jsonl?: { textField: string; withFields: boolean };
 }
 
 const data = workerData as ValidatorWorkerData;
-const validator = new Validator(data.config, { expectedRecords: data.expectedRecords });
+const validator = new Validator(data.config);
 const add = (record: DatasetRecord): void => validator.add(record);
 let nextLine = 1;
 let badLine: { line: number; reason: string } | undefined;

@@ -18,9 +18,8 @@ export function textHash64(normalized: string): [number, number] {
 }
 
 /** `dup.exact`. Marks `ctx.exactDuplicate` so that dup.near does not count the same record twice. */
-export function exactDuplicateRule(config: ValidationConfig, expectedRecords = 0): Rule {
-  // Sized for the expected records (at most 4M up front: a wrong guess must not cost much).
-  const seen = new U64Set(Math.max(1 << 14, Math.ceil(Math.min(expectedRecords, 4_000_000) / 0.7)));
+export function exactDuplicateRule(config: ValidationConfig): Rule {
+  const seen = new U64Set(1 << 14);
   const hits = new FindingCollector(config.maxExamples);
   let groups = 0;
   const firstRepeats = new U64Set(1 << 10);

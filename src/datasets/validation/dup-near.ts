@@ -52,18 +52,13 @@ export class NearDuplicateIndex {
   verified = 0;
   rejected = 0;
 
-  /** @param expectedRecords records expected to be added: the band tables are sized for them */
-  constructor(
-    readonly options: NearDuplicateOptions,
-    expectedRecords = 0,
-  ) {
+  constructor(readonly options: NearDuplicateOptions) {
     this.signature = new Uint32Array(options.numPerm);
     this.minHasher = new MinHasher(options.numPerm, options.seed);
     this.store = new SignatureStore(options.numPerm, options.banding.bands * options.banding.rows);
     this.checked = new Int32Array(options.banding.bands);
     const { bands, rows } = options.banding;
-    const capacity = Math.max(1 << 12, Math.ceil(Math.min(expectedRecords, MAX_BAND_POSITIONS) / 0.7));
-    this.tables = Array.from({ length: bands }, (_, band) => new BandTable((pos) => this.store.bandKey(pos, band, rows, options.seed), capacity));
+    this.tables = Array.from({ length: bands }, (_, band) => new BandTable((pos) => this.store.bandKey(pos, band, rows, options.seed)));
   }
 
   /**
@@ -143,9 +138,9 @@ export function nearDuplicateOptions(config: ValidationConfig): NearDuplicateOpt
 }
 
 /** `dup.near`. Skips records that dup.exact marked (see the file comment on overlap). */
-export function nearDuplicateRule(config: ValidationConfig, expectedRecords = 0): Rule {
+export function nearDuplicateRule(config: ValidationConfig): Rule {
   const options = nearDuplicateOptions(config);
-  const index = new NearDuplicateIndex(options, Math.min(expectedRecords, config.rules['dup.near'].maxRecords));
+  const index = new NearDuplicateIndex(options);
   // Every indexed record's id: cluster membership is only known at the end.
   const ids: RecordId[] = [];
   const { severity, maxRecords } = config.rules['dup.near'];

@@ -40,13 +40,13 @@ export function sortFindings(findings: Finding[]): Finding[] {
 }
 
 /** The rules a config enables, in the order they must see each record (dup.exact before dup.near). */
-function createRules(config: ValidationConfig, expectedRecords: number): Rule[] {
+function createRules(config: ValidationConfig): Rule[] {
   const r = config.rules;
   const rules: Rule[] = [];
   if (r.empty.enabled) rules.push(emptyRule(config));
   if (r['length.outlier'].enabled) rules.push(lengthOutlierRule(config));
-  if (r['dup.exact'].enabled) rules.push(exactDuplicateRule(config, expectedRecords));
-  if (r['dup.near'].enabled) rules.push(nearDuplicateRule(config, expectedRecords));
+  if (r['dup.exact'].enabled) rules.push(exactDuplicateRule(config));
+  if (r['dup.near'].enabled) rules.push(nearDuplicateRule(config));
   rules.push(piiRule(config), encodingRule(config), schemaRule(config));
   return rules.filter((rule) => rule.ids.length > 0);
 }
@@ -60,14 +60,10 @@ export class Validator {
   records = 0;
   chars = 0;
 
-  /**
-   * @param config a validation config (parsed here, defaults filled)
-   * @param options.expectedRecords a guess of the record count: the duplicate tables are sized
-   *   for it up front instead of growing by doubling (each doubling rehashes every key)
-   */
-  constructor(config: unknown = {}, options: { expectedRecords?: number } = {}) {
+  /** @param config a validation config (parsed here, defaults filled) */
+  constructor(config: unknown = {}) {
     this.config = parseValidationConfig(config);
-    this.rules = createRules(this.config, options.expectedRecords ?? 0);
+    this.rules = createRules(this.config);
     const near = this.config.rules['dup.near'];
     this.ctx = new SharedRecordContext(near.enabled ? near.seed : undefined);
   }
