@@ -10,4 +10,5 @@ export * as data from './data/index.js';
 export * as formats from './formats/index.js';
 export * as generate from './generate/index.js';
 export * as perf from './perf/index.js';
+export * as quantize from './quantize/index.js';
 export * from './train/index.js';

@@ -4,3 +4,4 @@ export { dequantizeBlocks } from './dequantize.js';
 export { type QuantizedLinearOptions, quantizedFeeds, quantizedInputNames, quantizedLinear } from './quantized-linear.js';
 export { type QuantizedLlama, denseLlamaParams, llamaLinearNames, quantizeLlama, quantizedLlamaBytes } from './quantize-llama.js';
 export { type QuantizedBaseOptions, quantizedLoraBase } from './qlora-base.js';
+export { QuantizedLossEvaluator, type QuantizedEvalOptions } from './quantized-eval.js';

@@ -3,7 +3,7 @@
  * held as an initializer, for fp32 MatMul and the quantized alternatives, at decode (M = 1..32 rows) and
  * prefill (M = 512) sizes. Prints best-of times and each kernel's speed relative to fp32 in the same run.
  *
- *   node --import tsx src/engine/quantize/kernels.bench.ts [threads]
+ *   node --import tsx src/engine/quantize/kernels.bench.ts [threads] [variant,…] [rounds]
  *
  * The models are written as raw ONNX protos on purpose: this measures the kernels, not our emitter.
  */
@@ -163,10 +163,11 @@ async function relErrors(sessions: (ort.InferenceSession | null)[], x: ort.Tenso
 
 async function main(): Promise<void> {
   const threads = Number(process.argv[2] ?? 2);
-  const only = process.argv[3]?.split(',');
+  const only = process.argv[3] ? process.argv[3].split(',') : undefined; // default: every variant
+  const rounds = Number(process.argv[4] ?? 5);
   const shapes: [number, number][] = [[256, 256], [256, 688], [688, 256], [1024, 1024], [256, 8192]];
   const rows = [1, 8, 32, 512];
-  console.log(`threads ${threads}; best-of ms per run (× = fp32 time / this time, > 1 is faster); err = max|Δy| / max|y| vs fp32`);
+  console.log(`threads ${threads}; best of ${rounds} rounds, ms per run (× = fp32 time / this time, > 1 is faster); err = max|Δy| / max|y| vs fp32`);
   const variants = VARIANTS.filter((v, i) => i === 0 || !only || only.some((o) => v.name.includes(o)));
   for (const [K, N] of shapes) {
     const w = rand(K * N, K * 31 + N);
@@ -183,7 +184,7 @@ async function main(): Promise<void> {
       const x = new ort.Tensor('float32', rand(M * K, M), [M, K]);
       const out = new ort.Tensor('float32', new Float32Array(M * N), [M, N]);
       const errs = await relErrors(sessions, x);
-      const ms = await timeAll(sessions, x, out, 5, M >= 512 ? 3 : 20);
+      const ms = await timeAll(sessions, x, out, rounds, M >= 512 ? 3 : 20);
       const cells = variants.map((v, i) => `${v.name} ${ms[i]!.toFixed(3)} (${(ms[0]! / ms[i]!).toFixed(2)}×${i ? `, err ${errs[i]!.toExponential(1)}` : ''})`);
       console.log(`K=${K} N=${N} M=${M}: ${cells.join(' | ')}`);
     }
