@@ -109,6 +109,21 @@ describe('a quantized Llama', () => {
       expect(vsF32.rms).toBeGreaterThan(vsDeq.rms); // the quantization, not the kernel, is what moves the logits
     });
 
+  it('tied embeddings: the LM head is embedᵀ, quantized on its own, while the lookup keeps the float embedding', async () => {
+    const tied = { ...cfg, tiedEmbeddings: true };
+    const t = testWeights(tied);
+    const q = quantizeLlama(tied, t.flat, { bits: 8 });
+    expect(Object.keys(q.dense)).toContain('embed');
+    expect([q.linears.lm_head!.K, q.linears.lm_head!.N]).toEqual([tied.hidden, tied.vocabSize]);
+    const f32 = await referenceLogits(tied, t.weights, TOKENS);
+    const graph = new Graph('tied');
+    graph.output('logits', llamaForward(tied, denseLlamaParams(graph, q, { as: 'constant' }), graph.input('tokens', [1, TOKENS.length], 'int64'), { linear: quantizedLinear(q.linears) }));
+    const logits = (await (await Session.create(graph, { threads: 1 })).run({ tokens: BigInt64Array.from(TOKENS, BigInt) })).logits!.data as Float32Array;
+    const err = relErr(logits, f32);
+    console.log(`tied int8: logits vs float32 rel RMS ${err.rms.toExponential(2)} ≤ 0.05`);
+    expect(err.rms).toBeLessThanOrEqual(0.05);
+  });
+
   it('int4 in the KV-cache decoder: prefill + cached decode give the logits llamaForward gives with the same LinearFn', async () => {
     const q = quantizeLlama(cfg, flat, { bits: 4 });
     const ref = await quantizedLogits(q, quantizedLinear(q.linears));
