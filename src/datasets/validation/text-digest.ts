@@ -2,7 +2,8 @@
  * What the duplicate rules need from a record, in one pass over its characters: the 64-bit hash
  * of its normalized text (dup.exact) and the hashes of its normalized words (dup.near). For ASCII
  * text, normalization (lower case, whitespace runs to one space, trimmed) is applied on the fly
- * while hashing, so the normalized string is never built; the result is exactly
+ * into a reused buffer of code units while the words are hashed, so no normalized string is
+ * built; the result is exactly
  * `hashString64(normalizeText(text))` and `hashWords(normalizeText(text), seed)`, which the
  * Unicode path computes literally.
  */
@@ -38,64 +39,60 @@ export class TextDigest {
   }
 }
 
+/** Normalized code units of the record being digested (grown as needed, reused). */
+let units = new Uint16Array(1 << 16);
+
 /**
- * hashString64's two lanes and hashWords' FNV-1a, fed with the normalized code units as they
- * are produced (see hash32.ts and shingles.ts for the two hashes on their own). Returns false,
- * leaving `out` and `words` undefined, at the first code unit beyond ASCII.
+ * Normalizes into `units` while hashing words (FNV-1a, as hashWords), then runs hashString64's
+ * two lanes over the units (see hash32.ts and shingles.ts for the two hashes on their own).
+ * Returns false, leaving `out` and `words` undefined, at the first code unit beyond ASCII.
  */
 function digestAscii(text: string, out: Uint32Array, words: U32Buffer | undefined, seed: number): boolean {
-  let h1 = 0x2545f491;
-  let h2 = 0x6a09e667;
+  const n = text.length;
+  if (units.length < n) units = new Uint16Array(Math.max(n, units.length * 2));
+  const buf = units;
   let m = 0; // normalized length
-  let half = -1; // the first unit of an unfinished two-unit block, or -1
   let spacePending = false;
   let w = 0;
   let inWord = false;
   if (words) words.length = 0;
-  const n = text.length;
-  for (let i = 0; i <= n; i++) {
-    let u: number;
-    if (i < n) {
-      const c = text.charCodeAt(i);
-      if (c >= 128) return false;
-      const k = UNIT[c]!;
-      if ((k & SPACE_BIT) !== 0) {
-        if (m > 0) spacePending = true;
-        if (inWord) {
-          words!.push(fmix32(w));
-          inWord = false;
-        }
-        continue;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) return false;
+    const k = UNIT[c]!;
+    if ((k & SPACE_BIT) !== 0) {
+      if (m > 0) spacePending = true;
+      if (inWord) {
+        words!.push(fmix32(w));
+        inWord = false;
       }
-      if (spacePending) {
-        // The collapsed space goes out first, then this unit (the loop body runs twice).
-        spacePending = false;
-        u = 32;
-        i--;
-      } else {
-        u = k & 0xff;
-        if (words && (k & WORD_BIT) !== 0) {
-          if (!inWord) {
-            w = (seed ^ 0x811c9dc5) | 0;
-            inWord = true;
-          }
-          w = Math.imul(w ^ u, 0x01000193);
-        } else if (inWord) {
-          words!.push(fmix32(w));
-          inWord = false;
-        }
-      }
-    } else {
-      if (inWord) words!.push(fmix32(w));
-      break;
-    }
-    m++;
-    if (half < 0) {
-      half = u;
       continue;
     }
-    const block = half | (u << 16);
-    half = -1;
+    if (spacePending) {
+      buf[m++] = 32; // a whitespace run between visible characters becomes one space
+      spacePending = false;
+    }
+    const u = k & 0xff;
+    buf[m++] = u;
+    if (words) {
+      if ((k & WORD_BIT) !== 0) {
+        if (!inWord) {
+          w = (seed ^ 0x811c9dc5) | 0;
+          inWord = true;
+        }
+        w = Math.imul(w ^ u, 0x01000193);
+      } else if (inWord) {
+        words.push(fmix32(w));
+        inWord = false;
+      }
+    }
+  }
+  if (inWord) words!.push(fmix32(w));
+  let h1 = 0x2545f491;
+  let h2 = 0x6a09e667;
+  let i = 0;
+  for (; i + 1 < m; i += 2) {
+    const block = buf[i]! | (buf[i + 1]! << 16);
     let k = Math.imul(block, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, 0x1b873593);
@@ -109,8 +106,8 @@ function digestAscii(text: string, out: Uint32Array, words: U32Buffer | undefine
     h2 = (h2 << 15) | (h2 >>> 17);
     h2 = (Math.imul(h2, 5) + 0x52dce729) | 0;
   }
-  if (half >= 0) {
-    const c = half;
+  if (i < m) {
+    const c = buf[i]!;
     h1 ^= Math.imul((Math.imul(c, 0xcc9e2d51) << 15) | (Math.imul(c, 0xcc9e2d51) >>> 17), 0x1b873593);
     h2 ^= Math.imul((Math.imul(c, 0x85ebca77) << 17) | (Math.imul(c, 0x85ebca77) >>> 15), 0xc2b2ae3d);
   }
