@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { FormatError } from './format-error.js';
 
 /** Node caps one read or write at 2 GiB; larger buffers go through in 1 GiB pieces. */
-const IO_CHUNK_BYTES = 2 ** 30;
+export const IO_CHUNK_BYTES = 2 ** 30;
 
 /** Writes all of `bytes` at the handle's current position. */
 export async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {

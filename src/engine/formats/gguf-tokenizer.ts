@@ -7,7 +7,7 @@
 import { FormatError } from './format-error.js';
 import { TOKEN_TYPE, type GgufValue } from './gguf-constants.js';
 import type { GgufFile } from './gguf-reader.js';
-import { resolveSpecialTokens, type SpecialTokenIds, type TokenizerVocab } from './tokenizer-json.js';
+import { byteLevelBpeTokenizerJson, resolveSpecialTokens, type SpecialTokenIds, type TokenizerVocab } from './tokenizer-json.js';
 
 export interface GgufTokenizerOptions {
   /** Model vocabulary size (rows of token_embd); the tokenizer is padded with unused tokens up to it. */
@@ -80,15 +80,6 @@ export function tokenizerJsonFromGguf(file: GgufFile): object | undefined {
       added.push({ id, content: t, single_word: false, lstrip: false, rstrip: false, normalized: type !== TOKEN_TYPE.control, special: type === TOKEN_TYPE.control });
     }
   });
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: added,
-    normalizer: null,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: stringArray(file, 'tokenizer.ggml.merges') ?? [] },
-  };
+  return byteLevelBpeTokenizerJson(vocab, stringArray(file, 'tokenizer.ggml.merges') ?? [], added);
+
 }

@@ -6,10 +6,9 @@
  * file under the final name. The reader parses only the header on open and reads each tensor with one
  * positioned read, so a caller can load one tensor of a large file.
  */
-import { randomUUID } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { IO_CHUNK_BYTES, writeAll, writeFileAtomically } from './atomic-write.js';
 import { FormatError } from './format-error.js';
 import { bf16ToFloat32, f16ToFloat32 } from './half.js';
 import { DTYPES, numel, type SafetensorsDtype, type TensorData } from './safetensors-dtypes.js';
@@ -41,42 +40,13 @@ export async function writeSafetensors(
   if (options.metadata !== undefined) checkMetadata(options.metadata);
 
   const header = buildSafetensorsHeader([...byName].map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })), options.metadata);
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomUUID()}`);
-  const file = await open(temp, 'wx');
-  try {
+  await writeFileAtomically(path, async (file) => {
     await writeAll(file, header.bytes);
     for (const entry of header.entries) {
       const data = byName.get(entry.name)!.data;
       await writeAll(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
-    await file.sync();
-    await file.close();
-    await rename(temp, path);
-  } catch (err) {
-    await file.close().catch(() => undefined);
-    await rm(temp, { force: true });
-    throw err;
-  }
-  await syncDirectory(dirname(path));
-}
-
-/** Node caps one read or write at 2 GiB; larger tensors go through in 1 GiB pieces. */
-const IO_CHUNK_BYTES = 2 ** 30;
-
-async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) {
-    const { bytesWritten } = await file.write(bytes, written, Math.min(IO_CHUNK_BYTES, bytes.length - written));
-    written += bytesWritten;
-  }
-}
-
-/** Makes the rename itself durable; not every platform can fsync a directory, which is fine. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r').catch(() => undefined);
-  if (handle === undefined) return;
-  await handle.sync().catch(() => undefined);
-  await handle.close();
+  });
 }
 
 function checkTensor(name: string, t: SafetensorsTensor): void {

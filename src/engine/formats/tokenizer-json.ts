@@ -139,6 +139,11 @@ export function buildByteLevelBpeTokenizer(options: { vocabSize: number; special
   const firstSpecial = 256 + merges.length;
   const added = specials.map((content, i) => ({ id: firstSpecial + i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
   for (const t of added) vocab[t.content] = t.id;
+  return byteLevelBpeTokenizerJson(vocab, merges, added);
+}
+
+/** A Hugging Face tokenizer.json for a byte-level BPE (GPT-2 style) with this vocabulary, merges and added tokens. */
+export function byteLevelBpeTokenizerJson(vocab: Record<string, number>, merges: readonly string[], added: readonly object[]): object {
   return {
     version: '1.0',
     truncation: null,
