@@ -77,6 +77,12 @@ export function textFieldOf(options: { field?: string | undefined }, state: Sche
   return options.field ?? state.textField;
 }
 
+/** `plan` of a step that keeps the schema and reads one optional `field`: that field must exist. */
+export function planOptionalField(options: { field?: string | undefined }, state: SchemaState, ctx: PlanContext): SchemaState {
+  if (options.field !== undefined) ctx.requireField(state, options.field, ['field']);
+  return state;
+}
+
 /** A value as text (null → ''; other non-strings as JSON). */
 export function asText(value: unknown): string {
   if (value === null || value === undefined) return '';

@@ -5,7 +5,7 @@
  * structure that training should see.
  */
 import { z } from 'zod';
-import { textFieldOf, type StepKind } from '../types.js';
+import { planOptionalField, textFieldOf, type StepKind } from '../types.js';
 
 const Options = z.strictObject({
   /** keep_lines: collapse spaces/tabs, trim each line, at most one blank line; collapse: everything to single spaces; trim: ends only; none. */
@@ -49,10 +49,7 @@ export const cleanStep: StepKind<Options> = {
   example: 'clean: {whitespace: keep_lines, control_chars: strip}',
   options: Options,
   keepsSchema: true,
-  plan(options, state, ctx) {
-    if (options.field !== undefined) ctx.requireField(state, options.field, ['field']);
-    return state;
-  },
+  plan: planOptionalField,
   create(options, state) {
     const field = textFieldOf(options, state);
     return {

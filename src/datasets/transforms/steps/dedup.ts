@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { nearDuplicateOptions, NearDuplicateIndex, normalizeText, parseValidationConfig, textHash64 } from '../../validation/index.js';
-import { asText, textFieldOf, type StepKind } from '../types.js';
+import { asText, planOptionalField, textFieldOf, type StepKind } from '../types.js';
 
 const Near = z.strictObject({
   /** Word-shingle Jaccard similarity at or above which a record repeats an earlier one. */
@@ -35,10 +35,7 @@ export const dedupStep: StepKind<Options> = {
   example: 'dedup: {exact: true, near: {threshold: 0.8}}',
   options: Options,
   keepsSchema: true,
-  plan(options, state, ctx) {
-    if (options.field !== undefined) ctx.requireField(state, options.field, ['field']);
-    return state;
-  },
+  plan: planOptionalField,
   create(options, state) {
     const field = textFieldOf(options, state);
     const seen = new Set<string>();

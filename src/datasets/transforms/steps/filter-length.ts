@@ -1,6 +1,6 @@
 /** `filter_length`: keeps records whose text length (in characters, i.e. code points) is within bounds. */
 import { z } from 'zod';
-import { asText, textFieldOf, type StepKind } from '../types.js';
+import { asText, planOptionalField, textFieldOf, type StepKind } from '../types.js';
 
 const Options = z
   .strictObject({
@@ -28,10 +28,7 @@ export const filterLengthStep: StepKind<Options> = {
   example: 'filter_length: {min_chars: 20, max_chars: 20000}',
   options: Options,
   keepsSchema: true,
-  plan(options, state, ctx) {
-    if (options.field !== undefined) ctx.requireField(state, options.field, ['field']);
-    return state;
-  },
+  plan: planOptionalField,
   create(options, state) {
     const field = textFieldOf(options, state);
     const min = options.min_chars ?? 0;
