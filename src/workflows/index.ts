@@ -20,4 +20,4 @@ export { registerWorkflowRoutes } from './routes.js';
 export { WorkflowScheduler, type WorkflowSchedulerOptions } from './scheduler.js';
 export { formatFindings, WorkflowService, type WorkflowServiceDeps } from './service.js';
 export { WorkflowStore } from './store.js';
-export { validateWorkflow, type ValidationResult } from './validate.js';
+export { didYouMean, formatPath, readWorkflowSource, validateWorkflow, type ValidationResult } from './validate.js';

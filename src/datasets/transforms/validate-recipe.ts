@@ -7,7 +7,7 @@
  * have changed), with SQL conditions and expressions bound by DuckDB.
  */
 import type { z } from 'zod';
-import { didYouMean, formatPath, readWorkflowSource } from '../../workflows/validate.js';
+import { didYouMean, formatPath, readWorkflowSource } from '../../workflows/index.js';
 import { validationConfigSchema } from '../validation/index.js';
 import { RecipeTopSchema, type ParsedStep, type Recipe, type RecipeFinding, type RecipeSource } from './recipe.js';
 import { SqlSchemaChecker } from './sql-sandbox.js';
