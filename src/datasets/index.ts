@@ -3,7 +3,7 @@ export { DatasetService, versionView, type AddResult, type DatasetServiceDeps, t
 export { DatasetStore, type StoredVersion } from './store.js';
 export { ParquetCache } from './local-parquet.js';
 export { ingestDataset, contentKeyOf, sha256File, type IngestProgress, type IngestRequest, type IngestResult, type RunControl } from './ingest.js';
-export { DATASET_INGEST, datasetJobTypes, IngestJobPayloadSchema, type IngestJobPayload } from './job-payload.js';
+export { DATASET_INGEST, datasetJobTypes, INGEST_RESOURCES, IngestJobPayloadSchema, type IngestJobPayload } from './job-payload.js';
 export { registerDatasetRoutes } from './routes.js';
 export { parseDatasetRef, formatRef, type DatasetRef } from './ref.js';
 export type { DatasetProfile } from './profile.js';

@@ -6,6 +6,9 @@ import { transformJobType } from './transforms/job-payload.js';
 
 export const DATASET_INGEST = 'dataset.ingest';
 
+/** What an ingest job asks of its worker; memoryMb becomes the child's V8 heap limit (--max-old-space-size). */
+export const INGEST_RESOURCES = { cpu: 1, memoryMb: 1024 } as const;
+
 export const IngestJobPayloadSchema = z
   .object({
     name: DatasetNameSchema,

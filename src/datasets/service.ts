@@ -16,7 +16,7 @@ import type { Job } from '../platform/queue/index.js';
 import { diffParquet } from './diff.js';
 import { openDuck, sqlString } from './duck.js';
 import { contentKeyOf, ingestDataset, type IngestRequest, type IngestResult, type RunControl } from './ingest.js';
-import { DATASET_INGEST, IngestJobPayloadSchema, type IngestJobPayload } from './job-payload.js';
+import { DATASET_INGEST, INGEST_RESOURCES, IngestJobPayloadSchema, type IngestJobPayload } from './job-payload.js';
 import type { ParquetCache } from './local-parquet.js';
 import { runReadOnlyQuery } from './query.js';
 import { formatRef, parseDatasetRef } from './ref.js';
@@ -121,7 +121,7 @@ export class DatasetService {
     });
     // Submitted as the system: the roles were checked above, and the job type itself needs admin so
     // that a raw POST /api/v1/jobs cannot ingest a server-side path with an editor key.
-    const job: Job = await this.deps.jobs.submit(SYSTEM_ACTOR, { type: DATASET_INGEST, payload, resources: { cpu: 1, memoryMb: 1024 } });
+    const job: Job = await this.deps.jobs.submit(SYSTEM_ACTOR, { type: DATASET_INGEST, payload, resources: { ...INGEST_RESOURCES } });
     return { version: null, job: { id: job.id, state: job.state } };
   }
 
