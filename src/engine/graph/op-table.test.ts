@@ -76,6 +76,11 @@ const CASES: Record<OpName, Case[]> = {
     { inputs: [N(2, 5)], build: (x) => g.split(x, 1, [2, 3]) },
     { inputs: [N(2, 5)], build: (x) => g.split(x, 1, [2, 3])[1]! }, // an unused output contributes zeros
   ],
+  // part sizes come from other tensors' dims (int inputs here, so only x is differentiated)
+  splitLike: [
+    { inputs: [N(2, 5), I([2, 2], [0, 0, 0, 0]), I([3], [0, 0, 0])], build: (x, a, b) => g.splitLike(x, 1, [[a, 1], [b, 0]]) },
+    { inputs: [N(2, 5), I([2, 2], [0, 0, 0, 0]), I([3], [0, 0, 0])], build: (x, a, b) => g.splitLike(x, 1, [[a, 1], [b, 0]])[1]! },
+  ],
   fill: [{ inputs: [N(2, 3)], build: (x) => g.mul(x, g.add(g.full(x.graph, [2, 3], 2, x.dtype), x)) }],
   // positions from a run-time size select which elements pass: the gradient flows through the where
   arange: [{ inputs: [N(2, 4)], build: (x) => g.where(g.less(g.arange(x, 1), g.arange(x, 1, true)), x, g.mul(x, 3)) }],

@@ -34,6 +34,7 @@ export interface OpAttrs {
   pad: { axis: number; before: number; after: number };
   concat: { axis: number };
   split: { axis: number; sizes: number[] };
+  splitLike: { axis: number; likeAxes: number[] };
   fill: { shape: Dim[]; value: number; dtype: DType };
   arange: { axis: number; reverse: boolean };
   rotaryEmbedding: None;
@@ -391,6 +392,23 @@ export const OPS: Table = {
     emit: (e, n) => void e.node('Split', [e.name(n.inputs[0]!), e.ints(n.attrs.sizes)], n.outputs.map((t) => e.name(t)), { axis: n.attrs.axis }),
     // NOTE: outputs that got no gradient contribute zeros.
     vjp: ({ outputs, attrs: { axis } }, gy) => [g.concat(outputs.map((y, i) => gy[i] ?? g.zerosLike(y)), axis)],
+  },
+  splitLike: {
+    // inputs: [x, ...likes]; part i is as long as likes[i] along likeAxes[i], read at run time, so that a
+    // concat of named dims (a KV cache's M and the new tokens' S) can be split back.
+    infer: ([x, ...likes], { axis, likeAxes }) => {
+      const sizes = likes.map((t, i) => t.shape[likeAxes[i]!] ?? fail(`splitLike: axis ${likeAxes[i]} out of range for ${fmtShape(t.shape)}`));
+      const total = sizes.every((d) => typeof d === 'number') ? (sizes as number[]).reduce((a, b) => a + b, 0) : sizes.join('+');
+      if (x!.shape[axis] !== total) fail(`splitLike: parts [${sizes.join(', ')}] do not make up axis ${axis} of ${fmtShape(x!.shape)}`);
+      return sizes.map((d) => ({ shape: x!.shape.map((v, i) => (i === axis ? d : v)), dtype: x!.dtype }));
+    },
+    emit: (e, { inputs: [x, ...likes], outputs, attrs: { axis, likeAxes } }) => {
+      const lengths = likes.map((t, i) => e.node('Shape', [e.name(t)], 1, { start: likeAxes[i]!, end: likeAxes[i]! + 1 })[0]!);
+      const sizes = e.node('Concat', lengths, 1, { axis: 0 })[0]!;
+      e.node('Split', [e.name(x!), sizes], outputs.map((t) => e.name(t)), { axis });
+    },
+    // NOTE: as split's; the likes give only their shapes.
+    vjp: ({ inputs, outputs, attrs: { axis } }, gy) => [g.concat(outputs.map((y, i) => gy[i] ?? g.zerosLike(y)), axis), ...inputs.slice(1).map(() => null)],
   },
   fill: {
     // inputs: [] or [like]; filled at run time by ConstantOfShape, so no bytes in the model.

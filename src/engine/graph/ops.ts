@@ -119,6 +119,14 @@ export function concat(xs: Tensor[], axis: number): Tensor {
 export function split(x: Tensor, axis: number, sizes: number[]): Tensor[] {
   return x.graph.apply('split', [x], { axis: normAxis(axis, x.rank, 'split'), sizes });
 }
+/**
+ * Splits x along `axis` into parts as long as each [like, likeAxis] pair's dim, read at run time: the
+ * inverse of a concat along named dims. @example const [a, b] = splitLike(concat([a0, b0], -1), -1, [[a0, 3], [b0, 3]]);
+ */
+export function splitLike(x: Tensor, axis: number, parts: [Tensor, number][]): Tensor[] {
+  const likeAxes = parts.map(([t, a]) => normAxis(a, t.rank, 'splitLike'));
+  return x.graph.apply('splitLike', [x, ...parts.map(([t]) => t)], { axis: normAxis(axis, x.rank, 'splitLike'), likeAxes });
+}
 
 // ── creation ────────────────────────────────────────────────────────────────────────────────────
 /** A tensor filled with one value, made at run time (no initializer bytes in the model). */
