@@ -35,9 +35,12 @@ const cache = new Map<string, Promise<ort.InferenceSession>>();
  * const out = s.allocOutputs();               // buffers the caller owns
  * await s.run({ x: xData, w: wData }, out);   // results land in out.y.data
  */
+/** What a session needs of its model after compiling it: names, shapes and dtypes, not the bytes. */
+export type ModelSignature = Omit<EmittedModel, 'bytes'>;
+
 export class Session {
   private constructor(
-    readonly model: EmittedModel,
+    readonly model: ModelSignature,
     readonly ort: ort.InferenceSession,
   ) {}
 
@@ -63,7 +66,8 @@ export class Session {
       cache.set(key, s);
       s.catch(() => cache.delete(key));
     }
-    return new Session(model, await s);
+    // NOTE: only the signature is kept: the bytes hold every baked weight, which ONNX Runtime has copied.
+    return new Session({ hash: model.hash, inputs: model.inputs, outputs: model.outputs }, await s);
   }
 
   /** Preallocated output tensors for every output with a fixed shape (named dims need `shapes`). */
