@@ -19,7 +19,10 @@ import { initLlamaParams, type LlamaParams } from '../src/engine/nn/llama.js';
 import { type LlamaConfig, type PresetName, countParams, preset } from '../src/engine/nn/presets.js';
 import { ort } from '../src/engine/onnx/session.js';
 import { BatchDecoder } from '../src/engine/generate/batch-decoder.js';
-import { Decoder, type DecoderWeights, llamaWeights } from '../src/engine/generate/decoder.js';
+import { type DecoderWeights, llamaWeights } from '../src/engine/generate/decoder.js';
+import { StepDecoder } from '../src/engine/generate/step-decoder.js';
+import { STEP_IO } from '../src/engine/generate/step-graph.js';
+import { COLUMN_CHUNK } from '../src/engine/generate/kv-cache.js';
 import type { LinearFactory } from '../src/engine/generate/decoder-graph.js';
 import { quantizeLlama, quantizedLinear } from '../src/engine/quantize/index.js';
 import { buildByteLevelBpeTokenizer, exportGguf, type GgufExportType } from '../src/engine/formats/index.js';
@@ -89,7 +92,7 @@ interface Figures {
   ort_share_b1: number;
 }
 
-async function measure(dec: Decoder): Promise<Omit<Figures, 'compile_s'>> {
+async function measure(dec: StepDecoder): Promise<Omit<Figures, 'compile_s'>> {
   const V = dec.cfg.vocabSize;
   let id = 0;
   const prefillS = await best(ROUNDS, async () => {
@@ -98,15 +101,16 @@ async function measure(dec: Decoder): Promise<Omit<Figures, 'compile_s'>> {
     await bd.add([{ id: id++, tokens: prompt(0, PREFILL, V) }]);
     return (performance.now() - t0) / 1000;
   });
-  // ONNX Runtime alone on a batch-1 step's feeds (fixed P): what a step would cost with no JS around it.
+  // ONNX Runtime alone on a batch-1 step's feeds (a PROMPT-token cache): what a step would cost with no JS around it.
   const L = dec.cfg.layers;
-  const past = Array.from({ length: 2 * L }, () => new ort.Tensor('float32', new Float32Array(dec.cfg.kvHeads * PROMPT * dec.headSize), [1, dec.cfg.kvHeads, PROMPT, dec.headSize]));
+  const cache = new ort.Tensor('float32', new Float32Array(dec.cfg.kvHeads * COLUMN_CHUNK * dec.headSize), [1, dec.cfg.kvHeads, COLUMN_CHUNK, dec.headSize]);
   const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', BigInt64Array.of(1n), [1, 1]),
-    attention_mask: new ort.Tensor('int64', new BigInt64Array(PROMPT + 1).fill(1n), [1, PROMPT + 1]),
-    position_ids: new ort.Tensor('int64', BigInt64Array.of(BigInt(PROMPT)), [1, 1]),
+    [STEP_IO.inputIds]: new ort.Tensor('int64', BigInt64Array.of(1n), [1, 1]),
+    [STEP_IO.newLengths]: new ort.Tensor('int64', BigInt64Array.of(1n), [1]),
+    [STEP_IO.cacheLengths]: new ort.Tensor('int64', BigInt64Array.of(BigInt(PROMPT)), [1]),
+    [STEP_IO.logitRows]: new ort.Tensor('int64', BigInt64Array.of(0n), [1]),
   };
-  for (let l = 0; l < L; l++) [feeds[`past_key_values.${l}.key`], feeds[`past_key_values.${l}.value`]] = [past[2 * l]!, past[2 * l + 1]!];
+  for (let l = 0; l < L; l++) [feeds[STEP_IO.cacheKey(l)], feeds[STEP_IO.cacheValue(l)]] = [cache, cache];
   const ortOnlyStep = async (): Promise<number> => {
     await dec.session.ort.run(feeds);
     const t0 = performance.now();
@@ -151,7 +155,7 @@ async function main(): Promise<void> {
     for (const v of list) {
       const t0 = performance.now();
       const { weights, linear } = v.prepare(cfg, flat);
-      const dec = await Decoder.create(cfg, weights, { linear, logits: 'last', threads: THREADS });
+      const dec = await StepDecoder.create(cfg, weights, { ...(linear ? { linear } : {}), threads: THREADS });
       const compile_s = (performance.now() - t0) / 1000;
       const f = { compile_s, ...(await measure(dec)) };
       results[`${name}_${v.name}`] = f;

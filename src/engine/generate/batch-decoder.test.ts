@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatchDecoder } from './batch-decoder.js';
-import { Decoder } from './decoder.js';
+import { COLUMN_CHUNK } from './kv-cache.js';
+import { StepDecoder } from './step-decoder.js';
 import { gqaMicro, referenceLogits, testWeights } from './test-models.js';
 
 const cfg = gqaMicro;
@@ -8,9 +9,9 @@ const V = cfg.vocabSize;
 const maxAbsDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
 describe('BatchDecoder', () => {
-  it('rows joining and leaving keep every sequence on its own logits; the cache compacts to the longest row', async () => {
+  it('rows joining and leaving keep every sequence on its own logits, across column chunks', async () => {
     const { weights } = testWeights(cfg, 6);
-    const dec = await Decoder.create(cfg, weights, { threads: 1, logits: 'last' });
+    const dec = await StepDecoder.create(cfg, weights, { threads: 1 });
     const seqs: Record<number, number[]> = { 1: [5, 9, 13, 2, 40, 41, 7, 8, 9, 10, 11, 12, 13, 14], 2: [3, 3, 3, 4, 5, 6], 3: [50, 20, 10, 30, 31] };
     const refs = Object.fromEntries(await Promise.all(Object.entries(seqs).map(async ([id, s]) => [id, await referenceLogits(cfg, weights, s)] as const)));
     const want = (id: number, n: number): Float32Array => refs[id]!.subarray((n - 1) * V, n * V); // logits after n tokens
@@ -29,15 +30,15 @@ describe('BatchDecoder', () => {
     await join([1], 6); // the long one first
     await step();
     await step();
-    await join([2, 3], 2); // shorter rows join, left-padded to 8 columns
+    await join([2, 3], 2); // shorter rows join beside a longer one
     expect([bd.lengthOf(2), bd.width]).toEqual([2, 8]);
     await step();
-    bd.remove([1]); // the longest leaves: 9 columns compact to the longest remaining row (3)
+    bd.remove([1]); // the longest leaves; the others keep their order
     expect(bd.order).toEqual([2, 3]);
     expect(bd.width).toBe(3);
     await step();
     expect(bd.lengthOf(3)).toBe(4);
-    await join([1], 10); // rejoins longer than everyone: the others are padded to it
+    await join([1], 10); // rejoins longer than everyone
     await step();
     expect(bd.order).toEqual([2, 3, 1]);
     expect([bd.lengthOf(1), bd.width]).toEqual([11, 11]);
@@ -45,5 +46,29 @@ describe('BatchDecoder', () => {
     expect(maxdiff).toBeLessThanOrEqual(1e-4);
     await expect(bd.add([{ id: 2, tokens: [1] }])).rejects.toThrow(/already in the batch/);
     await expect(bd.step([1])).rejects.toThrow(/expected 3 tokens/);
+  });
+
+  it('a row that grows past a column chunk re-lays the cache out; the rows beside it keep their logits', async () => {
+    const { weights } = testWeights(cfg, 7);
+    const dec = await StepDecoder.create(cfg, weights, { threads: 1 });
+    const long = Array.from({ length: COLUMN_CHUNK + 8 }, (_, i) => (i * 13 + 5) % V);
+    const short = [4, 8, 15, 16, 23, 42, 11, 12, 13, 14];
+    const [refLong, refShort] = await Promise.all([referenceLogits(cfg, weights, long), referenceLogits(cfg, weights, short)]);
+    const bd = new BatchDecoder(dec);
+    let maxdiff = 0;
+    const check = (got: Float32Array, ref: Float32Array, n: number): void => void (maxdiff = Math.max(maxdiff, maxAbsDiff(got, ref.subarray((n - 1) * V, n * V))));
+    const [first] = await bd.add([{ id: 1, tokens: long.slice(0, COLUMN_CHUNK - 3) }]);
+    check(first!, refLong, COLUMN_CHUNK - 3);
+    await bd.add([{ id: 2, tokens: short.slice(0, 2) }]);
+    for (let n = COLUMN_CHUNK - 3, m = 2; n < long.length; n++, m++) {
+      const tokens = bd.order.map((id) => (id === 1 ? long[n]! : short[m % short.length]!));
+      const logits = await bd.step(tokens);
+      check(logits.subarray(0, V), refLong, n + 1);
+      if (m < short.length) check(logits.subarray(V, 2 * V), refShort, m + 1);
+      if (m === short.length - 1) bd.remove([2]);
+    }
+    expect(bd.lengthOf(1)).toBe(long.length);
+    console.log(`maxdiff ${maxdiff.toExponential(1)} ≤ tol 1e-4 (a row crossing ${COLUMN_CHUNK} columns vs llamaForward)`);
+    expect(maxdiff).toBeLessThanOrEqual(1e-4);
   });
 });

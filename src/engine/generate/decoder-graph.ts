@@ -13,9 +13,9 @@
 import { Graph } from '../graph/graph.js';
 import * as g from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
-import { type LinearFn, type LlamaParams, llamaParamSpecs, plainLinear } from '../nn/llama.js';
-import { rmsNorm } from '../nn/norm.js';
+import { type LinearFn, type LlamaParams, plainLinear } from '../nn/llama.js';
 import type { LlamaConfig } from '../nn/presets.js';
+import { lazyParams, llamaTrunk } from './decoder-trunk.js';
 
 /** The export contract's value names. */
 export const DECODER_IO = {
@@ -69,29 +69,16 @@ function attentionBias(mask: Tensor, inputIds: Tensor): Tensor {
  * @example const { logits, present } = llamaDecoderForward(cfg, p, inputs, { logits: 'last' });
  */
 export function llamaDecoderForward(cfg: LlamaConfig, p: LlamaParams, io: DecoderInputs, opts: DecoderForwardOptions = {}): DecoderOutputs {
-  const { hidden: C, heads: NH, kvHeads: NKV, normEps: eps } = cfg;
+  const { hidden: C, heads: NH, kvHeads: NKV } = cfg;
   const HS = C / NH;
   const G = NH / NKV; // query heads per KV head
   const [B, S] = io.inputIds.shape;
   if (io.past.length !== cfg.layers) throw new Error(`decoder: expected past for ${cfg.layers} layers, got ${io.past.length}`);
   const graph = io.inputIds.graph;
   const linear = opts.linear ?? plainLinear(cfg, p);
-  // RoPE at each token's own position (sequences of a batch sit at different positions), as the fused
-  // ONNX op: 2 nodes per layer instead of 10 (split, concat, mul, mul, add for q and k), ~15% of a b32 step.
-  const { cos, sin } = ropeCaches(graph, cfg.maxSeqLen, HS, cfg.ropeTheta); // [maxSeqLen, HS/2]
-  const rope = (t: Tensor): Tensor => g.rotaryEmbedding(t, cos, sin, io.positionIds); // [B, n, S, HS]
   const bias = attentionBias(io.attentionMask, io.inputIds); // [B, 1, 1, S, P+S]
-  const heads = (t: Tensor, n: number): Tensor => g.transpose(g.reshape(t, [B!, S!, n, HS]), [0, 2, 1, 3]); // [B, n, S, HS]
-
   const present: DecoderOutputs['present'] = [];
-  let x = g.gather(p.embed!, io.inputIds); // [B, S, C]
-  for (let l = 0; l < cfg.layers; l++) {
-    const w = (k: string): Tensor => p[`layers.${l}.${k}`]!;
-    const lin = (t: Tensor, k: string): Tensor => linear(t, `layers.${l}.${k}`);
-    const h = rmsNorm(x, w('attn_norm'), eps); // [B, S, C]
-    const q = rope(heads(lin(h, 'wq'), NH)); // [B, NH, S, HS]
-    const kNew = rope(heads(lin(h, 'wk'), NKV)); // [B, NKV, S, HS]
-    const vNew = heads(lin(h, 'wv'), NKV); // [B, NKV, S, HS]
+  const attend = (l: number, q: Tensor, kNew: Tensor, vNew: Tensor): Tensor => {
     const k = g.concat([io.past[l]!.key, kNew], 2); // [B, NKV, P+S, HS]
     const v = g.concat([io.past[l]!.value, vNew], 2); // [B, NKV, P+S, HS]
     present.push({ key: k, value: v });
@@ -103,35 +90,15 @@ export function llamaDecoderForward(cfg: LlamaConfig, p: LlamaParams, io: Decode
     const kT = g.transpose(g.reshape(k, [B!, NKV, 1, T, HS]), [0, 1, 2, 4, 3]); // [B, NKV, 1, HS, P+S]
     const scores = g.add(g.matmul(qg, kT), bias); // [B, NKV, G, S, P+S]
     const att = g.matmul(g.softmax(scores, -1), g.reshape(v, [B!, NKV, 1, T, HS])); // [B, NKV, G, S, HS]
-    const y = g.reshape(g.transpose(g.reshape(att, [B!, NH, S!, HS]), [0, 2, 1, 3]), [B!, S!, C]); // [B, S, C]
-    x = g.add(x, lin(y, 'wo')); // [B, S, C]
-    const hm = rmsNorm(x, w('mlp_norm'), eps); // [B, S, C]
-    x = g.add(x, lin(g.mul(g.silu(lin(hm, 'w_gate')), lin(hm, 'w_up')), 'w_down')); // [B, S, C]  SwiGLU
-  }
-  let xf = rmsNorm(x, p.norm!, eps); // [B, S, C]
+    return g.reshape(att, [B!, NH, S!, HS]); // [B, NH, S, HS]
+  };
+  let xf = llamaTrunk(cfg, p, { inputIds: io.inputIds, positionIds: io.positionIds }, linear, attend); // [B, S, C]
   if (opts.logits === 'last') {
     // NOTE: prompts are left-padded, so the last position is every sequence's newest token.
     const last = g.gather(g.transpose(xf, [1, 0, 2]), graph.scalar(-1, 'int64')); // [B, C]
     xf = g.reshape(last, [B!, 1, C]); // [B, 1, C]
   }
   return { logits: linear(xf, 'lm_head'), present }; // [B, S|1, V]
-}
-
-/**
- * RotaryEmbedding's caches [M, HS/2]: cos(t·θ_i) and sin(t·θ_i) with θ_i = theta^(−2i/HS), the angles
- * of nn/rope.ts (Hugging Face Llama), once each instead of repeated over the two halves.
- */
-function ropeCaches(graph: Graph, M: number, HS: number, theta: number): { cos: Tensor; sin: Tensor } {
-  const half = HS / 2;
-  const cos = new Float32Array(M * half);
-  const sin = new Float32Array(M * half);
-  for (let t = 0; t < M; t++)
-    for (let i = 0; i < half; i++) {
-      const a = t * Math.pow(theta, (-2 * i) / HS);
-      cos[t * half + i] = Math.cos(a);
-      sin[t * half + i] = Math.sin(a);
-    }
-  return { cos: graph.constant(cos, [M, half]), sin: graph.constant(sin, [M, half]) };
 }
 
 /** Builds the LinearFn for a decoder graph's params (quantized or LoRA linears declare their own params here). */
@@ -171,14 +138,4 @@ export function buildDecoderGraph(cfg: LlamaConfig, opts: DecoderGraphOptions = 
     graph.output(DECODER_IO.presentValue(l), kv.value);
   });
   return { graph, cfg, logits };
-}
-
-/** llamaParamSpecs as graph params, each declared when first read. */
-function lazyParams(graph: Graph, cfg: LlamaConfig): LlamaParams {
-  const p: LlamaParams = {};
-  for (const s of llamaParamSpecs(cfg)) {
-    let t: Tensor | undefined;
-    Object.defineProperty(p, s.name, { enumerable: true, get: () => (t ??= graph.param(s.name, s.shape)) });
-  }
-  return p;
 }

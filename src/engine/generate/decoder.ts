@@ -3,6 +3,7 @@
  * cached ONNX Runtime session. Baking (rather than feeding weights every call) lets ONNX Runtime
  * pre-pack the MatMul weights once, and makes each decode call feed only tokens and the cache.
  */
+import type { Graph } from '../graph/graph.js';
 import type { TensorData } from '../graph/tensor.js';
 import { type EmittedModel, emitModel } from '../onnx/emit.js';
 import { Session, ort } from '../onnx/session.js';
@@ -24,7 +25,11 @@ export function llamaWeights(cfg: LlamaConfig, flat: Float32Array): DecoderWeigh
 
 /** Emits the decoder graph with `weights` baked in: a self-contained model of the export contract. */
 export function emitDecoderModel(cfg: LlamaConfig, weights: DecoderWeights, opts: DecoderGraphOptions = {}): EmittedModel {
-  const { graph } = buildDecoderGraph(cfg, opts);
+  return emitWithWeights(buildDecoderGraph(cfg, opts).graph, weights);
+}
+
+/** Emits an inference graph with every param it declares baked in from `weights` (all must be there). */
+export function emitWithWeights(graph: Graph, weights: DecoderWeights): EmittedModel {
   const missing = graph.inputs().filter((i) => i.kind === 'param' && !weights[i.name]).map((i) => i.name);
   if (missing.length) throw new Error(`decoder: no weights for ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
   const bake: DecoderWeights = {};

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Decoder, emitDecoderModel } from './decoder.js';
+import { StepDecoder, emitStepModel } from './step-decoder.js';
 import { GenerationEngine } from './engine.js';
 import type { GenerateOptionsInput } from './options.js';
 import { argmax } from './sampler.js';
@@ -8,7 +8,7 @@ import type { GenerationStream } from './token-stream.js';
 
 const cfg = gqaMicro;
 const { weights } = testWeights(cfg, 3);
-const decoder = await Decoder.create(cfg, weights, { threads: 1, logits: 'last' });
+const decoder = await StepDecoder.create(cfg, weights, { threads: 1 });
 const engines: GenerationEngine[] = [];
 const engine = (opts: ConstructorParameters<typeof GenerationEngine>[1] = {}): GenerationEngine => {
   const e = new GenerationEngine(decoder, opts);
@@ -127,8 +127,7 @@ describe('GenerationEngine', () => {
 
   it('an ONNX Runtime failure rejects the streams in flight, and the engine keeps serving', async () => {
     // A config that claims more positions than the model's RoPE table holds: position 50 fails in Gather.
-    const model = emitDecoderModel(cfg, weights, { logits: 'last' });
-    const wrong = await Decoder.fromModel({ ...cfg, maxSeqLen: 100 }, model, { threads: 1, logits: 'last' });
+    const wrong = await StepDecoder.fromModel({ ...cfg, maxSeqLen: 100 }, emitStepModel(cfg, weights), { threads: 1 });
     const e = new GenerationEngine(wrong);
     engines.push(e);
     const bad = e.generate(Array.from({ length: 60 }, (_, i) => i % cfg.vocabSize), { maxTokens: 2 });

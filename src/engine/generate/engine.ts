@@ -12,9 +12,10 @@
  */
 import type { LlamaConfig } from '../nn/presets.js';
 import { BatchDecoder } from './batch-decoder.js';
-import { Decoder, type DecoderOptions, type DecoderWeights } from './decoder.js';
+import type { DecoderWeights } from './decoder.js';
 import { type GenerateOptions, type GenerateOptionsInput, parseGenerateOptions } from './options.js';
 import { Sampler, type TokenChoice } from './sampler.js';
+import { StepDecoder, type StepDecoderOptions } from './step-decoder.js';
 import { type Detokenize, StopFilter } from './stop.js';
 import { type FinishReason, type GeneratedToken, GenerationStream } from './token-stream.js';
 
@@ -50,7 +51,7 @@ export class GenerationEngine {
   readonly stats = { steps: 0, tokens: 0, prefills: 0 };
 
   constructor(
-    readonly decoder: Decoder,
+    readonly decoder: StepDecoder,
     private readonly opts: GenerationEngineOptions = {},
   ) {
     this.batch = new BatchDecoder(decoder);
@@ -58,9 +59,9 @@ export class GenerationEngine {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`GenerationEngine: maxBatch must be an integer ≥ 1, got ${maxBatch}`);
   }
 
-  /** Compiles the decoder (logits of the last position only) and starts an engine over it. */
-  static async create(cfg: LlamaConfig, weights: DecoderWeights, opts: GenerationEngineOptions & DecoderOptions = {}): Promise<GenerationEngine> {
-    return new GenerationEngine(await Decoder.create(cfg, weights, { ...opts, logits: 'last' }), opts);
+  /** Compiles the step decoder and starts an engine over it. */
+  static async create(cfg: LlamaConfig, weights: DecoderWeights, opts: GenerationEngineOptions & StepDecoderOptions = {}): Promise<GenerationEngine> {
+    return new GenerationEngine(await StepDecoder.create(cfg, weights, opts), opts);
   }
 
   get cfg(): LlamaConfig {

@@ -1,7 +1,9 @@
 /** Generation: the KV-cache decoder graph, batched decoding, continuous batching, sampling. */
 export { buildDecoderGraph, llamaDecoderForward, DECODER_IO, type DecoderGraph, type DecoderGraphOptions, type DecoderForwardOptions, type DecoderInputs, type DecoderOutputs, type LinearFactory } from './decoder-graph.js';
-export { Decoder, emitDecoderModel, llamaWeights, type DecoderCall, type DecoderOptions, type DecoderWeights } from './decoder.js';
-export { KvCache, type CacheRow } from './kv-cache.js';
+export { Decoder, emitDecoderModel, emitWithWeights, llamaWeights, type DecoderCall, type DecoderOptions, type DecoderWeights } from './decoder.js';
+export { KvCache, COLUMN_CHUNK } from './kv-cache.js';
+export { buildStepGraph, STEP_IO } from './step-graph.js';
+export { StepDecoder, type StepCall, type StepDecoderOptions, type StepResult } from './step-decoder.js';
 export { BatchDecoder } from './batch-decoder.js';
 export { GenerationEngine, type GenerationEngineOptions } from './engine.js';
 export { generateOptionsSchema, parseGenerateOptions, type GenerateOptions, type GenerateOptionsInput } from './options.js';

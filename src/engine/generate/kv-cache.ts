@@ -1,103 +1,153 @@
 /**
- * The batch's KV cache between decoder calls, held as ort.Tensors over engine-owned buffers.
+ * The batch's KV cache, kept on the host between step-graph calls (step-graph.ts reads it, never returns it).
  *
- * Layout per layer: K and V [B, NKV, P, HS], rows left-padded, so every sequence's cached tokens are
- * the last n_b columns of its row (each step appends one column to every row, keeping this true).
+ * Layout per layer: K and V [rows, NKV, M, HS]. Row b holds its n_b tokens in columns 0 … n_b−1 (column =
+ * position); columns from n_b on are unused and masked by the graph from the row's length. The tensors fed
+ * are views of the first B rows of preallocated buffers (a row is one contiguous block), so a step copies
+ * nothing but each row's new column in.
  *
- * Why concat-growing and not a preallocated max-length cache: the decoder computes
- * present = concat(past, new) into output views that we preallocate in a second buffer set (ping-pong),
- * so a step allocates nothing and copies the live P columns once; a max-length cache would skip that
- * copy but make every step attend over all maxSeqLen columns, padding included. Measured on `tiny`,
- * decode ms/step, growing vs a max-length (M = 512) cache written in place by ScatterElements (input
- * and output one buffer): B=1 P=64 44 vs 81; B=8 P=64 126 vs 402; B=8 P=256 180 vs 211; B=32 P=64
- * 217 vs 860; B=32 P=256 780 vs 1084 (best of 3, a 2-core box at load ~15, so only the ratios count).
- * The copy costs less than attending over unused columns until P nears maxSeqLen.
+ * M, the column capacity, follows the longest row in chunks of COLUMN_CHUNK: attention reads at most a
+ * chunk of unused columns per row, and the cache is re-laid-out (new stride) once per chunk of tokens
+ * rather than grown by a copy every step, as a concat-growing cache must be.
  */
 import { ort } from '../onnx/session.js';
 
-/** One row to place in a rebuilt cache: row `row` of `src` (2L tensors [Bs, NKV, Ps, HS]), its last n columns. */
-export interface CacheRow {
-  src: readonly ort.Tensor[];
-  row: number;
-  n: number;
-}
+/** Columns are added (and given back) this many at a time. */
+export const COLUMN_CHUNK = 32;
 
 export class KvCache {
-  /** Two buffer sets (2L buffers each); the current cache lives in `sets[cur]`, the next step writes the other. */
-  private readonly sets: Float32Array[][];
-  private cur = 0;
-  private tensors: ort.Tensor[];
-  /** Rows (sequences) and columns (cache length P). */
-  batch = 0;
-  length = 0;
+  /** 2L buffers (K and V per layer), rowCapacity × NKV × M × HS floats each. */
+  private bufs: Float32Array[];
+  private rowCapacity = 0;
+  private M = 0;
+  /** Tokens per row (n_b); the row order is the batch's. */
+  private readonly lens: number[] = [];
 
   constructor(
     readonly layers: number,
     readonly kvHeads: number,
     readonly headSize: number,
   ) {
-    this.sets = [0, 1].map(() => Array.from({ length: 2 * layers }, () => new Float32Array(0)));
-    this.tensors = this.views(this.cur, 0, 0);
+    this.bufs = Array.from({ length: 2 * layers }, () => new Float32Array(0));
   }
 
-  /** The cache as the decoder's past: 2L tensors [B, NKV, P, HS]. */
-  past(): readonly ort.Tensor[] {
-    return this.tensors;
+  /** Rows (sequences). */
+  get rows(): number {
+    return this.lens.length;
   }
 
-  /** Output views [B, NKV, P+S, HS] in the other buffer set, for the decoder to write present into. */
-  presentViews(S: number): ort.Tensor[] {
-    const other = 1 - this.cur;
-    this.reserve(other, this.batch * this.kvHeads * (this.length + S) * this.headSize);
-    return this.views(other, this.batch, this.length + S);
+  /** Column capacity M of the tensors `tensors()` returns. */
+  get columns(): number {
+    return this.M;
   }
 
-  /** After a call that wrote presentViews(S): present becomes the cache. */
-  advance(S: number): void {
-    this.cur = 1 - this.cur;
-    this.length += S;
-    this.tensors = this.views(this.cur, this.batch, this.length);
+  /** Tokens cached for row b. */
+  length(b: number): number {
+    return this.lens[b]!;
+  }
+
+  /** The longest row. */
+  get longest(): number {
+    return this.lens.reduce((m, n) => Math.max(m, n), 0);
+  }
+
+  /** The cache as the step graph's input: 2L views [B, NKV, M, HS]. */
+  tensors(): ort.Tensor[] {
+    const n = this.rows * this.rowFloats();
+    return this.bufs.map((buf) => new ort.Tensor('float32', buf.subarray(0, n), [this.rows, this.kvHeads, this.M, this.headSize]));
+  }
+
+  /** Row lengths as the graph's cache_lengths [B]. */
+  lengthsInto(out: BigInt64Array): BigInt64Array {
+    this.lens.forEach((n, b) => (out[b] = BigInt(n)));
+    return out;
   }
 
   /**
-   * Rebuilds the cache from rows of this cache or of other caches (a fresh prefill), left-padded to
-   * the longest row. Used when sequences join or leave the batch; padding columns are zeroed.
+   * Appends rows from a prefill's new keys and values (2L tensors [B', NKV, S, HS]): row i gets the
+   * first `lengths[i]` columns of src row i.
    */
-  rebuild(rows: readonly CacheRow[]): void {
-    const other = 1 - this.cur;
-    const P = rows.reduce((m, r) => Math.max(m, r.n), 0);
+  appendRows(src: readonly ort.Tensor[], lengths: readonly number[]): void {
     const { kvHeads: NKV, headSize: HS } = this;
-    this.reserve(other, rows.length * NKV * P * HS);
-    for (let t = 0; t < 2 * this.layers; t++) {
-      const dst = this.sets[other]![t]!;
-      rows.forEach((r, b) => {
-        const src = r.src[t]!;
-        const Ps = src.dims[2]!;
-        const data = src.data as Float32Array;
+    this.fit(this.rows + lengths.length, Math.max(this.longest, ...lengths));
+    const S = src[0]!.dims[2]!;
+    const rowFloats = this.rowFloats();
+    const first = this.rows;
+    for (let t = 0; t < this.bufs.length; t++) {
+      const dst = this.bufs[t]!;
+      const data = src[t]!.data as Float32Array;
+      lengths.forEach((n, i) => {
         for (let h = 0; h < NKV; h++) {
-          const to = (b * NKV + h) * P * HS;
-          dst.fill(0, to, to + (P - r.n) * HS);
-          const from = ((r.row * NKV + h) * Ps + Ps - r.n) * HS;
-          dst.set(data.subarray(from, from + r.n * HS), to + (P - r.n) * HS); // [n, HS] rows are contiguous
+          const from = (i * NKV + h) * S * HS;
+          dst.set(data.subarray(from, from + n * HS), (first + i) * rowFloats + h * this.M * HS); // [n, HS] is contiguous
         }
       });
     }
-    this.batch = rows.length;
-    this.length = P;
-    this.cur = other;
-    this.tensors = this.views(this.cur, this.batch, this.length);
+    this.lens.push(...lengths);
   }
 
-  /** Grows a buffer set (contents are about to be overwritten, so nothing is copied). */
-  private reserve(set: number, floats: number): void {
-    const bufs = this.sets[set]!;
-    if (bufs[0]!.length >= floats) return;
-    const size = Math.max(floats, Math.ceil(bufs[0]!.length * 1.5));
-    for (let t = 0; t < bufs.length; t++) bufs[t] = new Float32Array(size);
+  /** Appends one token per row from a decode step's new keys and values (2L tensors [B, NKV, 1, HS]). */
+  appendColumn(src: readonly ort.Tensor[]): void {
+    const { kvHeads: NKV, headSize: HS } = this;
+    const B = this.rows;
+    this.fit(B, this.longest + 1);
+    const rowFloats = this.rowFloats();
+    const headFloats = this.M * HS;
+    for (let t = 0; t < this.bufs.length; t++) {
+      const dst = this.bufs[t]!;
+      const data = src[t]!.data as Float32Array;
+      for (let b = 0; b < B; b++) {
+        const at = b * rowFloats + this.lens[b]! * HS;
+        for (let h = 0; h < NKV; h++) {
+          const d = at + h * headFloats;
+          const s = (b * NKV + h) * HS;
+          for (let i = 0; i < HS; i++) dst[d + i] = data[s + i]!; // one column: HS floats (a loop beats subarray + set here)
+        }
+      }
+    }
+    for (let b = 0; b < B; b++) this.lens[b]!++;
   }
 
-  private views(set: number, B: number, P: number): ort.Tensor[] {
-    const n = B * this.kvHeads * P * this.headSize;
-    return this.sets[set]!.map((buf) => new ort.Tensor('float32', buf.subarray(0, n), [B, this.kvHeads, P, this.headSize]));
+  /** Drops rows (by index), keeping the others in order; the column capacity shrinks to the longest left. */
+  removeRows(rows: readonly number[]): void {
+    const drop = new Set(rows);
+    const rowFloats = this.rowFloats();
+    let to = 0;
+    for (let b = 0; b < this.rows; b++) {
+      if (drop.has(b)) continue;
+      if (to !== b) for (const buf of this.bufs) buf.copyWithin(to * rowFloats, b * rowFloats, (b + 1) * rowFloats);
+      this.lens[to++] = this.lens[b]!;
+    }
+    this.lens.length = to;
+    this.fit(to, this.longest);
+  }
+
+  private rowFloats(): number {
+    return this.kvHeads * this.M * this.headSize;
+  }
+
+  /**
+   * Makes room for `rows` rows of `columns` tokens: rows grow by half again, columns to the next chunk;
+   * columns also shrink when the longest row needs a chunk less. Re-lays the live rows out when M changes.
+   */
+  private fit(rows: number, columns: number): void {
+    const M = Math.max(COLUMN_CHUNK, Math.ceil(columns / COLUMN_CHUNK) * COLUMN_CHUNK);
+    const rowCapacity = rows <= this.rowCapacity ? this.rowCapacity : Math.max(rows, Math.ceil(this.rowCapacity * 1.5));
+    if (M === this.M && rowCapacity === this.rowCapacity) return;
+    const { kvHeads: NKV, headSize: HS } = this;
+    const floats = rowCapacity * NKV * M * HS;
+    this.bufs = this.bufs.map((old) => {
+      const buf = new Float32Array(floats);
+      if (M === this.M) buf.set(old.subarray(0, this.rows * this.rowFloats()));
+      else
+        for (let b = 0; b < this.rows; b++)
+          for (let h = 0; h < NKV; h++) {
+            const from = (b * NKV + h) * this.M * HS;
+            buf.set(old.subarray(from, from + this.lens[b]! * HS), (b * NKV + h) * M * HS);
+          }
+      return buf;
+    });
+    this.M = M;
+    this.rowCapacity = rowCapacity;
   }
 }
