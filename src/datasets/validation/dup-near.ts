@@ -2,33 +2,38 @@
  * `dup.near`: records whose word-shingle Jaccard similarity with another record reaches the
  * threshold (0.8 by default), found with MinHash + LSH and grouped into clusters by union-find.
  *
- * Per record: shingles → signature (minhash.ts) → stored as b-bit values (signature-store.ts) →
- * b band keys over the stored values → one bucket table per band (lsh.ts) that maps a key to one
- * holder record. A new record is a candidate pair with the holder of each of its band keys,
- * verified on the stored signatures, and merged into the holder's cluster. The holder stays while
- * the records meeting it join its cluster (an original keeps representing its edited copies); a
- * record that shares the band but fails verification takes the bucket over, so that a bucket
- * drifts to the texts that currently use it rather than staying with a chance collision.
+ * Per record: shingles → signature (minhash.ts) → one key per LSH band over its whole 32-bit
+ * values → one bucket table per band (lsh.ts) mapping a key to the records that hold it; the
+ * signature itself is kept as 2-bit values (signature-store.ts), enough to verify candidates. A
+ * new record is a candidate pair with every holder of each of its band keys, verified on the
+ * stored signatures and merged into that holder's cluster when similar enough, and then holds
+ * its keys itself (at most MAX_HOLDERS records per key, which bounds the work per record where
+ * boilerplate crowds a key). Every record holding its keys, not only the first of a cluster, is
+ * what lets a later copy that resembles an edited copy, but no longer the original, find it.
  *
  * Overlap with dup.exact: a record that is an exact duplicate of an earlier one is counted there
  * and skipped here (it would add nothing: its signature equals its original's). So `count` is the
  * records beyond the first of each cluster among records that are not exact duplicates, and the
  * two counts add up to the records a keep-first dedup of both kinds would drop.
  *
- * Memory per record: 87 bytes of signature at the defaults (the 45 bins the bands read at 8 bits,
- * the other 83 at 4 bits: signature-store.ts) + b bucket slots (4 bytes each, ≈ 6–11 at the
- * tables' load) + 4 bytes of union-find + its id: about 160 bytes at the defaults (b = 9), so 1M
- * records take ≈ 160 MB. `maxRecords` caps it; records past the cap are not indexed.
+ * Memory per record at the defaults (K = 128, 5 bands × 3 rows): 32 bytes of signature, 5 × (4
+ * bytes of band key + 6–11 of bucket slot at the tables' load), 4–8 of union-find and 4 of
+ * record id: about 90–120 bytes, so the 1.4M records of a 1 GB JSONL take ≈ 130 MB. `maxRecords`
+ * caps it; records past the cap are not indexed.
  */
 import type { ValidationConfig } from './config.js';
 import { records } from './finding-collector.js';
-import { BandTable, chooseBanding, MAX_BAND_POSITIONS, type Banding } from './lsh.js';
+import { BandTable, bandKey, chooseBanding, MAX_BAND_POSITIONS, type Banding } from './lsh.js';
 import { MinHasher } from './minhash.js';
+import { RecordIdColumn } from './record-id-column.js';
 import { hashShingles, hashWords, U32Buffer } from './shingles.js';
 import { SignatureStore } from './signature-store.js';
 import { UnionFind } from './union-find.js';
 import { isBlank } from './empty.js';
 import type { DatasetRecord, Finding, RecordContext, RecordId, Rule } from './types.js';
+
+/** Records held per band key; a key held by this many takes no more holders. */
+export const MAX_HOLDERS = 8;
 
 export interface NearDuplicateOptions {
   threshold: number;
@@ -47,7 +52,9 @@ export class NearDuplicateIndex {
   private readonly store: SignatureStore;
   private readonly tables: BandTable[];
   private readonly sets = new UnionFind();
+  /** Holders already compared with the record being added (a pair may share several bands). */
   private readonly checked: Int32Array;
+  private readonly holders = new Int32Array(MAX_HOLDERS);
   /** Pairs verified and merged, and pairs that shared a band but fell below the threshold. */
   verified = 0;
   rejected = 0;
@@ -55,10 +62,9 @@ export class NearDuplicateIndex {
   constructor(readonly options: NearDuplicateOptions) {
     this.signature = new Uint32Array(options.numPerm);
     this.minHasher = new MinHasher(options.numPerm, options.seed);
-    this.store = new SignatureStore(options.numPerm, options.banding.bands * options.banding.rows);
-    this.checked = new Int32Array(options.banding.bands);
-    const { bands, rows } = options.banding;
-    this.tables = Array.from({ length: bands }, (_, band) => new BandTable((pos) => this.store.bandKey(pos, band, rows, options.seed)));
+    this.store = new SignatureStore(options.numPerm);
+    this.checked = new Int32Array(options.banding.bands * MAX_HOLDERS);
+    this.tables = Array.from({ length: options.banding.bands }, () => new BandTable());
   }
 
   /**
@@ -82,21 +88,24 @@ export class NearDuplicateIndex {
     this.sets.add();
     let nChecked = 0;
     for (let band = 0; band < banding.bands; band++) {
-      const key = this.store.bandKey(x, band, banding.rows, seed);
-      const holder = this.tables[band]!.holderOrInsert(key, x);
-      if (holder < 0) continue;
-      let seen = false;
-      for (let i = 0; i < nChecked; i++) if (this.checked[i] === holder) seen = true;
-      if (seen) continue;
-      this.checked[nChecked++] = holder;
-      if (this.sets.find(holder) === this.sets.find(x)) continue;
-      if (this.store.similarity(x, holder) >= threshold) {
-        this.sets.union(x, holder);
-        this.verified++;
-      } else {
-        this.rejected++;
-        this.tables[band]!.replace(key, x);
+      const key = bandKey(this.signature, band, banding.rows, seed);
+      const table = this.tables[band]!;
+      const n = table.holdersOf(key, this.holders);
+      for (let h = 0; h < n; h++) {
+        const holder = this.holders[h]!;
+        let seen = false;
+        for (let i = 0; i < nChecked; i++) if (this.checked[i] === holder) seen = true;
+        if (seen) continue;
+        this.checked[nChecked++] = holder;
+        if (this.sets.find(holder) === this.sets.find(x)) continue;
+        if (this.store.similarity(x, holder) >= threshold) {
+          this.sets.union(x, holder);
+          this.verified++;
+        } else {
+          this.rejected++;
+        }
       }
+      if (n < MAX_HOLDERS) table.insert(key, x);
     }
     return x;
   }
@@ -142,7 +151,7 @@ export function nearDuplicateRule(config: ValidationConfig): Rule {
   const options = nearDuplicateOptions(config);
   const index = new NearDuplicateIndex(options);
   // Every indexed record's id: cluster membership is only known at the end.
-  const ids: RecordId[] = [];
+  const ids = new RecordIdColumn();
   const { severity, maxRecords } = config.rules['dup.near'];
   // The band tables address at most 2^24 − 2 records.
   const limit = Math.min(maxRecords, MAX_BAND_POSITIONS + 1);
@@ -166,13 +175,13 @@ export function nearDuplicateRule(config: ValidationConfig): Rule {
         if (root === x) continue;
         count++;
         clusterSizes.set(root, (clusterSizes.get(root) ?? 1) + 1);
-        if (examples.length < config.maxExamples) examples.push(ids[x]!);
+        if (examples.length < config.maxExamples) examples.push(ids.get(x));
       }
       const coverage = notIndexed === 0 ? '' : ` Only the first ${limit} records were searched (dup.near.maxRecords); ${notIndexed} later records were not.`;
       if (count === 0) {
         return notIndexed === 0
           ? []
-          : [{ rule: 'dup.near', severity: 'info', count: 0, examples: [], message: `No near-duplicates among the records searched.${coverage}`, fix: 'Raise dup.near.maxRecords if the memory allows (about 160 bytes per record).' }];
+          : [{ rule: 'dup.near', severity: 'info', count: 0, examples: [], message: `No near-duplicates among the records searched.${coverage}`, fix: 'Raise dup.near.maxRecords if the memory allows (about 120 bytes per record).' }];
       }
       let largest = 0;
       for (const size of clusterSizes.values()) largest = Math.max(largest, size);
