@@ -12,10 +12,10 @@ describe('BatchDecoder', () => {
   it('rows joining and leaving keep every sequence on its own logits, across column chunks', async () => {
     const { weights } = testWeights(cfg, 6);
     const dec = await StepDecoder.create(cfg, weights, { threads: 1 });
-    const seqs: Record<number, number[]> = { 1: [5, 9, 13, 2, 40, 41, 7, 8, 9, 10, 11, 12, 13, 14], 2: [3, 3, 3, 4, 5, 6], 3: [50, 20, 10, 30, 31] };
+    const seqs: Record<number, number[]> = { 1: [5, 9, 13, 2, 40, 41, 7, 8, 9, 10, 11, 12, 13, 14], 2: [3, 3, 3, 4, 5, 6], 3: [50, 20, 10, 30, 31], 4: [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27] };
     const refs = Object.fromEntries(await Promise.all(Object.entries(seqs).map(async ([id, s]) => [id, await referenceLogits(cfg, weights, s)] as const)));
     const want = (id: number, n: number): Float32Array => refs[id]!.subarray((n - 1) * V, n * V); // logits after n tokens
-    const bd = new BatchDecoder(dec);
+    const bd = new BatchDecoder(dec, { prefillScores: 150 }); // 2 rows of ≤ 8 tokens per prefill call
     const fed: Record<number, number> = {};
     let maxdiff = 0;
     const join = async (ids: number[], n: number): Promise<void> => {
@@ -30,7 +30,7 @@ describe('BatchDecoder', () => {
     await join([1], 6); // the long one first
     await step();
     await step();
-    await join([2, 3], 2); // shorter rows join beside a longer one
+    await join([2, 3], 2); // shorter rows join beside a longer one (one prefill call)
     expect([bd.lengthOf(2), bd.width]).toEqual([2, 8]);
     await step();
     bd.remove([1]); // the longest leaves; the others keep their order
@@ -38,14 +38,18 @@ describe('BatchDecoder', () => {
     expect(bd.width).toBe(3);
     await step();
     expect(bd.lengthOf(3)).toBe(4);
-    await join([1], 10); // rejoins longer than everyone
+    let calls = 0;
+    const run = dec.run.bind(dec);
+    dec.run = (call) => (calls++, run(call));
+    await join([1, 4], 10); // rejoins longer than everyone, beside a new one: two prefill calls (2·10² > 150)
+    expect(calls).toBe(2);
     await step();
-    expect(bd.order).toEqual([2, 3, 1]);
+    expect(bd.order).toEqual([2, 3, 1, 4]);
     expect([bd.lengthOf(1), bd.width]).toEqual([11, 11]);
     console.log(`maxdiff ${maxdiff.toExponential(1)} ≤ tol 1e-4 (rows joining and leaving vs llamaForward)`);
     expect(maxdiff).toBeLessThanOrEqual(1e-4);
     await expect(bd.add([{ id: 2, tokens: [1] }])).rejects.toThrow(/already in the batch/);
-    await expect(bd.step([1])).rejects.toThrow(/expected 3 tokens/);
+    await expect(bd.step([1])).rejects.toThrow(/expected 4 tokens/);
   });
 
   it('a row that grows past a column chunk re-lays the cache out; the rows beside it keep their logits', async () => {

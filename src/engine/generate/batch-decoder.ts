@@ -8,6 +8,13 @@ import { ort } from '../onnx/session.js';
 import { KvCache } from './kv-cache.js';
 import type { StepDecoder } from './step-decoder.js';
 
+/**
+ * Most rows × S² one prefill call may score by default: its attention scores per head (and per layer, as
+ * ONNX Runtime reuses them) are [rows, S, S] floats, so 2²¹ bounds them at 8 MB × heads however many long
+ * prompts arrive at once.
+ */
+const PREFILL_SCORES = 1 << 21;
+
 export class BatchDecoder {
   /** Sequence ids, in row order. */
   private rows: number[] = [];
@@ -19,7 +26,10 @@ export class BatchDecoder {
   private lengths = new BigInt64Array(0);
   private logitRows = new BigInt64Array(0);
 
-  constructor(readonly decoder: StepDecoder) {
+  constructor(
+    readonly decoder: StepDecoder,
+    private readonly opts: { prefillScores?: number } = {},
+  ) {
     const { cfg } = decoder;
     this.cache = new KvCache(cfg.layers, cfg.kvHeads, cfg.hidden / cfg.heads);
     this.V = cfg.vocabSize;
@@ -47,15 +57,31 @@ export class BatchDecoder {
   }
 
   /**
-   * Prefills new sequences (together, right-padded to the longest prompt) and adds them to the batch.
-   * Returns each one's next-token logits [V], in the order given (copies: safe to keep).
+   * Prefills new sequences (together, right-padded to the longest prompt, in groups whose attention
+   * scores stay under `prefillScores`, rows × S²) and adds them to the batch. Returns each one's next-token logits
+   * [V], in the order given (copies: safe to keep).
    */
   async add(prompts: readonly { id: number; tokens: readonly number[] }[]): Promise<Float32Array[]> {
-    if (prompts.length === 0) return [];
     for (const p of prompts) {
       if (p.tokens.length === 0) throw new Error(`BatchDecoder: sequence ${p.id} has an empty prompt; give it at least one token (e.g. BOS)`);
-      if (this.rows.includes(p.id)) throw new Error(`BatchDecoder: sequence ${p.id} is already in the batch`);
+      if (this.rows.includes(p.id) || prompts.filter((q) => q.id === p.id).length > 1) throw new Error(`BatchDecoder: sequence ${p.id} is already in the batch`);
     }
+    const out: Float32Array[] = [];
+    for (let i = 0; i < prompts.length; ) {
+      let S = prompts[i]!.tokens.length;
+      let n = 1;
+      for (; i + n < prompts.length; n++) {
+        const longest = Math.max(S, prompts[i + n]!.tokens.length);
+        if ((n + 1) * longest * longest > (this.opts.prefillScores ?? PREFILL_SCORES)) break;
+        S = longest;
+      }
+      out.push(...(await this.prefill(prompts.slice(i, i + n))));
+      i += n;
+    }
+    return out;
+  }
+
+  private async prefill(prompts: readonly { id: number; tokens: readonly number[] }[]): Promise<Float32Array[]> {
     const { cfg } = this.decoder;
     const B = prompts.length;
     const S = Math.max(...prompts.map((p) => p.tokens.length));
