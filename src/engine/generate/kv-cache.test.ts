@@ -59,11 +59,13 @@ describe('KvCache', () => {
     cache.removeRows([0, 1]); // the long rows leave: 3 columns fit one chunk again
     expect([cache.rows, cache.longest, cache.columns]).toEqual([1, 3, COLUMN_CHUNK]);
     expectRows(cache, [9]);
-    cache.appendRows(tokens([10, 11], [0, 0], 4), [4, 1]); // rows grow past the first capacity
+    cache.appendRows(tokens([10, 11], [0, 0], 4), [4, 1]); // 3 rows of 32 columns fit the buffers of 3 × 64
     lens.set(10, 4).set(11, 1);
-    step([9, 10, 11]);
+    for (let k = 0; k < 30; k++) step([9, 10, 11]); // rows 9 and 10 cross 32 columns: re-laid out in place
+    expect(cache.columns).toBe(2 * COLUMN_CHUNK);
+    expectRows(cache, [9, 10, 11]);
     cache.removeRows([1]); // a middle row leaves: the others keep their order
     expectRows(cache, [9, 11]);
-    expect(cache.lengthsInto(new BigInt64Array(2))).toEqual(BigInt64Array.of(4n, 2n));
+    expect(cache.lengthsInto(new BigInt64Array(2))).toEqual(BigInt64Array.of(33n, 31n));
   });
 });

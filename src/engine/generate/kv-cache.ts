@@ -16,9 +16,8 @@ import { ort } from '../onnx/session.js';
 export const COLUMN_CHUNK = 32;
 
 export class KvCache {
-  /** 2L buffers (K and V per layer), rowCapacity × NKV × M × HS floats each. */
+  /** 2L buffers (K and V per layer), each holding B × NKV × M × HS floats or more. */
   private bufs: Float32Array[];
-  private rowCapacity = 0;
   private M = 0;
   /** Tokens per row (n_b); the row order is the batch's. */
   private readonly lens: number[] = [];
@@ -88,24 +87,23 @@ export class KvCache {
 
   /** Appends one token per row from a decode step's new keys and values (2L tensors [B, NKV, 1, HS]). */
   appendColumn(src: readonly ort.Tensor[]): void {
-    const { kvHeads: NKV, headSize: HS } = this;
     const B = this.rows;
     this.fit(B, this.longest + 1);
-    const rowFloats = this.rowFloats();
+    const { kvHeads: NKV, headSize: HS, lens } = this;
     const headFloats = this.M * HS;
+    const rowFloats = NKV * headFloats;
     for (let t = 0; t < this.bufs.length; t++) {
       const dst = this.bufs[t]!;
       const data = src[t]!.data as Float32Array;
+      let s = 0; // [B, NKV, 1, HS]: the source is read in order
       for (let b = 0; b < B; b++) {
-        const at = b * rowFloats + this.lens[b]! * HS;
-        for (let h = 0; h < NKV; h++) {
-          const d = at + h * headFloats;
-          const s = (b * NKV + h) * HS;
+        for (let d = b * rowFloats + lens[b]! * HS, h = 0; h < NKV; h++, d += headFloats) {
           for (let i = 0; i < HS; i++) dst[d + i] = data[s + i]!; // one column: HS floats (a loop beats subarray + set here)
+          s += HS;
         }
       }
     }
-    for (let b = 0; b < B; b++) this.lens[b]!++;
+    for (let b = 0; b < B; b++) lens[b]!++;
   }
 
   /** Drops rows (by index), keeping the others in order; the column capacity shrinks to the longest left. */
@@ -127,27 +125,38 @@ export class KvCache {
   }
 
   /**
-   * Makes room for `rows` rows of `columns` tokens: rows grow by half again, columns to the next chunk;
-   * columns also shrink when the longest row needs a chunk less. Re-lays the live rows out when M changes.
+   * Makes room for `rows` rows of `columns` tokens: columns to the next chunk (and back down when the
+   * longest row needs a chunk less), buffers by half again when they are too small. A new column
+   * capacity re-lays the live rows out in place, since fresh memory costs a page fault per 4 KB touched.
    */
   private fit(rows: number, columns: number): void {
     const M = Math.max(COLUMN_CHUNK, Math.ceil(columns / COLUMN_CHUNK) * COLUMN_CHUNK);
-    const rowCapacity = rows <= this.rowCapacity ? this.rowCapacity : Math.max(rows, Math.ceil(this.rowCapacity * 1.5));
-    if (M === this.M && rowCapacity === this.rowCapacity) return;
     const { kvHeads: NKV, headSize: HS } = this;
-    const floats = rowCapacity * NKV * M * HS;
-    this.bufs = this.bufs.map((old) => {
-      const buf = new Float32Array(floats);
-      if (M === this.M) buf.set(old.subarray(0, this.rows * this.rowFloats()));
-      else
-        for (let b = 0; b < this.rows; b++)
-          for (let h = 0; h < NKV; h++) {
-            const from = (b * NKV + h) * this.M * HS;
-            buf.set(old.subarray(from, from + this.lens[b]! * HS), (b * NKV + h) * M * HS);
-          }
-      return buf;
-    });
+    const floats = rows * NKV * M * HS;
+    if (M === this.M && floats <= this.bufs[0]!.length) return;
+    if (floats > this.bufs[0]!.length) {
+      const size = Math.max(floats, Math.ceil(this.bufs[0]!.length * 1.5));
+      this.bufs = this.bufs.map((old) => {
+        const buf = new Float32Array(size);
+        buf.set(old.subarray(0, Math.min(old.length, size)));
+        return buf;
+      });
+    }
+    if (M !== this.M) for (const buf of this.bufs) this.relayout(buf, this.M, M);
     this.M = M;
-    this.rowCapacity = rowCapacity;
+  }
+
+  /**
+   * Moves every live (row, head) block from stride `from` to stride `to` columns within one buffer: last
+   * block first when growing, first block first when shrinking, so no block overwrites one not yet moved.
+   */
+  private relayout(buf: Float32Array, from: number, to: number): void {
+    const { kvHeads: NKV, headSize: HS, lens } = this;
+    const blocks = this.rows * NKV;
+    for (let k = 0; k < blocks; k++) {
+      const block = to > from ? blocks - 1 - k : k;
+      const n = lens[Math.floor(block / NKV)]! * HS;
+      if (n > 0) buf.copyWithin(block * to * HS, block * from * HS, block * from * HS + n);
+    }
   }
 }
