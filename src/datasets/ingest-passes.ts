@@ -1,8 +1,9 @@
 /**
  * The format passes of an ingest (ingest.ts): for JSONL and text, a Node pass parses every line
- * for the validator while DuckDB converts the file and profiles the Parquet on its own thread; CSV
- * and TSV are shape-checked first; Parquet goes straight to DuckDB; for both, records are streamed
- * back out of the Parquet into the validator. The validator runs on two worker threads for large
+ * for the validator, and DuckDB converts the file and profiles the Parquet once the validator is
+ * done (one after the other, so that their memory peaks never add up: decision 012); CSV and TSV
+ * are shape-checked first; Parquet goes straight to DuckDB; for both, records are streamed back
+ * out of the Parquet into the validator. The validator runs on two worker threads for large
  * inputs (parallel-validator.ts).
  */
 import { open, stat } from 'node:fs/promises';
@@ -37,6 +38,8 @@ export interface PassInput {
   scratch: string;
   control: RunControl;
   isFolder: boolean;
+  /** Called as DuckDB starts converting (the caller copies the source into the blob store beside it). */
+  beforeConversion?: () => void;
 }
 
 /** Checks, converts, profiles and validates one source into `scratch/data.parquet`. */
@@ -66,61 +69,55 @@ async function runPasses(input: PassInput, validator: RecordValidator, total: nu
   if (!isFolder) await sniffFile(source.file, format, label);
   onProgress?.({ phase: 'checking', done: 0, ...(total ? { total } : {}) });
 
-  let skipped = 0;
-  let records: number;
   let profile: DatasetProfile | undefined;
-  const profileOf = async (duck: Duck, rows: number) =>
-    rows === 0 || !(await hasColumn(duck, parquet, options.textField))
-      ? undefined
-      : profileParquet(duck, parquet, options.textField, { source: total ?? 0, parquet: (await stat(parquet)).size });
-  if (format === 'jsonl' && !options.skipBadLines) {
-    // DuckDB converts and profiles on its own thread while the validator parses the same file. Its
-    // instance is closed as soon as that is done, early in the scan: its working set (70–200 MB
-    // measured on a 1 GB JSONL) must not stay resident beside the validator's growing indexes.
-    const stopDuck = new AbortController();
-    const duckSignal = signal ? AbortSignal.any([signal, stopDuck.signal]) : stopDuck.signal;
-    const copy = withDuck(scratch, { ...control, signal: duckSignal, threads: 1 }, async (duck) => {
-      const rows = await convertToParquet(duck, { kind: 'jsonl', file: source.file }, parquet, label, await rowGroupRows(source.file));
-      profile = await profileOf(duck, rows);
+  const convertAndProfile = (duck: Duck, from: ConvertSource, rowGroup: number) =>
+    convertToParquet(duck, from, parquet, label, rowGroup).then(async (rows) => {
+      if (rows > 0 && (await hasColumn(duck, parquet, options.textField))) {
+        profile = await profileParquet(duck, parquet, options.textField, { source: total ?? 0, parquet: (await stat(parquet)).size });
+      }
       return rows;
     });
-    copy.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
-    try {
-      await (validator instanceof ParallelValidator && validator.parsesJsonl
-        ? streamJsonl(source.file, { label, sink: (bytes) => validator.addJsonlChunk(bytes), afterBatch, settle: () => validator.settle(), onProgress: (bytes) => progress(validator.records, bytes), ...(signal ? { signal } : {}) })
+  let records: number;
+  let validation: ValidationResult;
+  let skipped = 0;
+  if (format === 'jsonl' || format === 'text' || format === 'zip') {
+    // Node validates first, and DuckDB converts after: the validator's threads (and their
+    // indexes) are gone before DuckDB's working set arrives, so the two peaks never add up.
+    let convertFrom = source.file;
+    if (format === 'jsonl' && !options.skipBadLines) {
+      await (validator instanceof ParallelValidator && validator.ring
+        ? streamJsonl(source.file, { label, ring: validator.ring, lender: validator, sink: (chunk) => validator.addJsonlChunk(chunk), afterBatch, settle: () => validator.settle(), onProgress: (bytes) => progress(validator.records, bytes), ...(signal ? { signal } : {}) })
         : scanJsonl(source.file, { label, textField: options.textField, skipBadLines: false, onRecord, onProgress: progress, afterBatch, signal }));
-    } catch (err) {
-      stopDuck.abort(err);
-      await copy.catch(() => undefined);
-      throw err;
-    }
-    records = await copy;
-  } else if (format === 'jsonl' || format === 'text' || format === 'zip') {
-    const jsonl = path.join(scratch, 'records.jsonl');
-    const passOptions = { label, textField: options.textField, out: jsonl, onRecord, onProgress: progress, afterBatch, ...(signal ? { signal } : {}) };
-    if (format === 'jsonl') {
-      skipped = (await scanJsonl(source.file, { ...passOptions, skipBadLines: true, cleanedTo: jsonl })).skipped;
-    } else if (isFolder) {
-      await scanFolder(source.file, passOptions);
-    } else if (format === 'zip') {
-      await scanZip(source.file, passOptions);
     } else {
-      await scanTextLines(source.file, passOptions);
+      // DuckDB's ignore_errors would turn bad lines into null rows: it converts a cleaned copy.
+      convertFrom = path.join(scratch, 'records.jsonl');
+      const passOptions = { label, textField: options.textField, out: convertFrom, onRecord, onProgress: progress, afterBatch, ...(signal ? { signal } : {}) };
+      if (format === 'jsonl') {
+        skipped = (await scanJsonl(source.file, { ...passOptions, skipBadLines: true, cleanedTo: convertFrom })).skipped;
+      } else if (isFolder) {
+        await scanFolder(source.file, passOptions);
+      } else if (format === 'zip') {
+        await scanZip(source.file, passOptions);
+      } else {
+        await scanTextLines(source.file, passOptions);
+      }
     }
-    if (validator.records === 0) throw noRecords(label, skipped);
+    // Threads that parse JSONL themselves know their count only at the end.
+    validation = await validator.finish();
+    if (validation.records === 0) throw noRecords(label, skipped);
     onProgress?.({ phase: 'converting', done: 0 });
-    records = await withDuck(scratch, control, async (duck) => {
-      const rows = await convertToParquet(duck, { kind: 'jsonl', file: jsonl }, parquet, label, await rowGroupRows(jsonl));
-      profile = await profileOf(duck, rows);
-      return rows;
-    });
+    input.beforeConversion?.();
+    // One thread: DuckDB's parallel JSON read, keeping insertion order, took more time and 2.5×
+    // the memory on a 1 GB JSONL.
+    records = await withDuck(scratch, { ...control, threads: 1 }, async (duck) => convertAndProfile(duck, { kind: 'jsonl', file: convertFrom }, await rowGroupRows(convertFrom)));
   } else {
     const convertSource: ConvertSource =
       format === 'parquet' ? { kind: 'parquet', file: source.file } : { kind: 'csv', file: source.file, delimiter: format === 'tsv' ? '\t' : ',' };
     if (convertSource.kind === 'csv') await checkCsvShape(source.file, convertSource.delimiter, label, signal);
     onProgress?.({ phase: 'converting', done: 0 });
+    input.beforeConversion?.();
     records = await withDuck(scratch, control, async (duck) => {
-      const rows = await convertToParquet(duck, convertSource, parquet, label, convertSource.kind === 'csv' ? await rowGroupRows(source.file) : 20_000);
+      const rows = await convertAndProfile(duck, convertSource, convertSource.kind === 'csv' ? await rowGroupRows(source.file) : 20_000);
       const hasText = await hasColumn(duck, parquet, options.textField);
       for await (const record of parquetRecords(duck, parquet, options.textField, hasText)) {
         validator.add(record);
@@ -130,16 +127,14 @@ async function runPasses(input: PassInput, validator: RecordValidator, total: nu
           onProgress?.({ phase: 'validating', done: validator.records, total: rows });
         }
       }
-      profile = await profileOf(duck, rows);
       return rows;
     });
+    validation = await validator.finish();
   }
   if (records === 0) throw noRecords(label, skipped);
-  // Threads that parse JSONL themselves know their count only at the end.
-  const { findings, records: validated } = await validator.finish();
-  if (validated !== records) {
+  if (validation.records !== records) {
     // Record ids in the report are row positions: the Node pass and DuckDB must agree on the rows.
-    throw new Error(`ingest of ${label}: the validator saw ${validated} records but DuckDB wrote ${records} rows`);
+    throw new Error(`ingest of ${label}: the validator saw ${validation.records} records but DuckDB wrote ${records} rows`);
   }
   await withDuck(scratch, control, async (duck) => {
     if (!(await hasColumn(duck, parquet, options.textField))) {
@@ -152,7 +147,7 @@ async function runPasses(input: PassInput, validator: RecordValidator, total: nu
     }
   });
   if (!profile) throw new Error('ingest: the profile was not computed');
-  return { parquet, records, skipped, findings, profile };
+  return { parquet, records, skipped, findings: validation.findings, profile };
 }
 
 function noRecords(label: string, skipped: number): ValidationError {

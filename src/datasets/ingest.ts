@@ -3,20 +3,21 @@
  * handler, or directly by callers that own a process, such as the benchmark): it takes an
  * AbortSignal and reports progress.
  *
- *   source ─▶ sniff (empty? binary?) ─▶ format pass ─┬▶ validator (findings)
- *                                                    └▶ DuckDB COPY ─▶ Parquet ─▶ profile
- *          ─▶ blobs (Parquet + original) ─▶ version row (one transaction)
+ *   source ─▶ sniff (empty? binary?) ─▶ format pass ─▶ validator (findings)
+ *          ─▶ DuckDB COPY ─▶ Parquet ─▶ profile   (beside it: the original copied into the blobs)
+ *          ─▶ blobs (Parquet) ─▶ version row (one transaction)
  *
- * For JSONL and text, a Node pass parses every line for the validator while DuckDB converts the
- * file on its own thread; CSV/TSV are shape-checked first, Parquet goes straight to DuckDB, and
- * their records are streamed back out of the Parquet into the validator. Bad input throws a
- * ValidationError and leaves no version and no blob behind.
+ * For JSONL and text, a Node pass parses every line for the validator, and DuckDB converts the
+ * file once the validator has finished (their memory peaks never add up); CSV/TSV are
+ * shape-checked first, Parquet goes straight to DuckDB, and their records are streamed back out
+ * of the Parquet into the validator. Bad input throws a ValidationError and leaves no version
+ * and no blob behind.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { BlobStore } from '../platform/blobs/index.js';
+import type { BlobRef, BlobStore } from '../platform/blobs/index.js';
 import { ValidationError } from '../platform/errors.js';
 import { convertAndValidate } from './ingest-passes.js';
 import type { DatasetFormat, IngestOptions } from './schema.js';
@@ -89,13 +90,20 @@ export async function ingestDataset(deps: IngestDeps, request: IngestRequest, co
   const scratch = path.join(deps.workDir, `ingest-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
   await mkdir(scratch, { recursive: true });
   const created: string[] = [];
-  // The original is stored while the records are validated (an upload is stored already).
   const sourceSize = info.isDirectory() ? 0 : info.size;
-  const storeSource = !info.isDirectory() && !(await deps.blobs.has(sha256)) ? deps.blobs.put(createReadStream(source.file), { signal: control.signal }) : undefined;
-  storeSource?.then((ref) => created.push(ref.sha256), () => undefined);
+  const copySource = !info.isDirectory() && !(await deps.blobs.has(sha256));
+  // The original is stored while DuckDB converts (an upload is stored already): not while the
+  // validator runs, whose peak the copy's buffers would add to.
+  let storeSource: Promise<BlobRef> | undefined;
+  const startStoringSource = () => {
+    if (!copySource || storeSource) return;
+    storeSource = deps.blobs.put(createReadStream(source.file), { signal: control.signal });
+    storeSource.then((ref) => created.push(ref.sha256), () => undefined);
+  };
   try {
-    const result = await convertAndValidate({ source, format, options, scratch, control, isFolder: info.isDirectory() });
+    const result = await convertAndValidate({ source, format, options, scratch, control, isFolder: info.isDirectory(), beforeConversion: startStoringSource });
     control.onProgress?.({ phase: 'storing', done: 0 });
+    startStoringSource();
     const sourceRef = storeSource ? await storeSource : { sha256, size: sourceSize };
     const parquet = await deps.blobs.put(createReadStream(result.parquet));
     if (!(await deps.store.blobInUse(parquet.sha256))) created.push(parquet.sha256);

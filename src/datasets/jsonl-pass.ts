@@ -4,7 +4,8 @@
  * With `cleanedTo`, it also writes the good lines to a file for DuckDB to convert.
  */
 import { ValidationError } from '../platform/errors.js';
-import { readLineBatches, readLineChunks } from './lines.js';
+import { readLinesIntoRing, type LineRing, type RingChunk, type SlotLender } from './line-ring.js';
+import { readLineBatches } from './lines.js';
 import { JsonlWriter, recordId, textOf, type PassProgress, type RecordHandler } from './record-sink.js';
 
 export interface JsonlPassOptions {
@@ -53,13 +54,16 @@ export async function scanJsonl(file: string, options: JsonlPassOptions): Promis
 
 /**
  * The JSONL pass when the validator threads parse the lines themselves: chunks of whole lines
- * go to `sink` undecoded; a malformed line surfaces through the validator (its drain rejects).
+ * are read into `ring` and go to `sink` undecoded; a malformed line surfaces through the
+ * validator (its drain rejects).
  */
 export async function streamJsonl(
   file: string,
   options: {
     label: string;
-    sink: (bytes: Buffer) => void;
+    ring: LineRing;
+    lender: SlotLender;
+    sink: (chunk: RingChunk) => void;
     afterBatch: () => Promise<void>;
     /** Resolves once every chunk is parsed, so that a malformed last line fails the pass. */
     settle: () => Promise<void>;
@@ -67,8 +71,8 @@ export async function streamJsonl(
     signal?: AbortSignal;
   },
 ): Promise<void> {
-  for await (const chunk of readLineChunks(file, { signal: options.signal, label: options.label })) {
-    options.sink(chunk.bytes);
+  for await (const chunk of readLinesIntoRing(file, options.ring, options.lender, { ...(options.signal ? { signal: options.signal } : {}), label: options.label })) {
+    options.sink(chunk);
     await options.afterBatch();
     options.onProgress?.(chunk.bytesRead);
   }

@@ -16,7 +16,7 @@ export interface LineBatch {
 }
 
 /** DuckDB's read_json is given the same bound (maximum_object_size in convert.ts). */
-const MAX_LINE_BYTES = 16 * 1024 * 1024;
+export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 export interface LineChunk {
   /** Whole lines, '\n'-separated, without the last line's '\n'. */
@@ -57,11 +57,21 @@ function countLines(bytes: Buffer): number {
   return n;
 }
 
-/** The lines of a chunk, without their '\r'. */
+/**
+ * The lines of a chunk, without their '\r'. Each line is decoded on its own: JSON.parse of a line
+ * sliced out of one decoded chunk costs about 3× as much (measured on the bench corpus), and the
+ * chunk's string stays alive as long as any line does.
+ */
 export function splitLines(bytes: Uint8Array): string[] {
-  const lines = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8').split('\n');
-  for (let i = 0; i < lines.length; i++) if (lines[i]!.endsWith('\r')) lines[i] = lines[i]!.slice(0, -1);
-  return lines;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lines: string[] = [];
+  for (let start = 0; ; ) {
+    const newline = buf.indexOf(10, start);
+    const end = newline < 0 ? buf.length : newline;
+    lines.push(buf.toString('utf8', start, end > start && buf[end - 1] === 13 ? end - 1 : end));
+    if (newline < 0) return lines;
+    start = newline + 1;
+  }
 }
 
 /** Lines of a UTF-8 text file, without their '\n' (and '\r'). A line longer than 16 MB is refused. */
@@ -74,6 +84,6 @@ export async function* readLineBatches(file: string, options: { signal?: AbortSi
   }
 }
 
-function lineTooLong(label: string, line: number): ValidationError {
+export function lineTooLong(label: string, line: number): ValidationError {
   return new ValidationError('dataset_line_too_long', `Line ${line.toLocaleString('en-US')} of ${label} is longer than 16 MB. Is this really a line-oriented file? Check --format.`, { line });
 }

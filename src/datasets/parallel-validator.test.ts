@@ -1,14 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { streamJsonl } from './jsonl-pass.js';
 import { InlineValidator, ParallelValidator } from './parallel-validator.js';
 import { benchRecords } from './testing/measure-validation-throughput.js';
 
+// ~2 MB: several chunks, so that the ring's slots are reused.
 const lines = benchRecords(3_000, 5).map((r) => JSON.stringify({ id: r.id, text: r.text }));
-const chunks = (all: string[], size: number): Buffer[] => {
-  const out: Buffer[] = [];
-  for (let i = 0; i < all.length; i += size) out.push(Buffer.from(all.slice(i, i + size).join('\n')));
-  return out;
-};
+const dir = mkdtempSync(path.join(tmpdir(), 'parallel-validator-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const badLine = (line: number, reason: string) => Object.assign(new Error(`line ${line}: ${reason}`), { line });
+
+/** Streams a JSONL file through the validator threads, as the ingest does. */
+async function stream(file: string, parallel: ParallelValidator): Promise<void> {
+  await streamJsonl(file, { label: 'test.jsonl', ring: parallel.ring!, lender: parallel, sink: (chunk) => parallel.addJsonlChunk(chunk), afterBatch: () => parallel.drain(), settle: () => parallel.settle() });
+}
 
 describe('ParallelValidator on raw JSONL chunks', () => {
   it('reports what one validator reports on the parsed records', async () => {
@@ -17,12 +24,10 @@ describe('ParallelValidator on raw JSONL chunks', () => {
       const { id, text } = JSON.parse(l) as { id: number; text: string };
       inline.add({ id, text });
     });
+    const file = path.join(dir, 'good.jsonl');
+    writeFileSync(file, lines.join('\n') + '\n');
     const parallel = new ParallelValidator({}, { textField: 'text', badLine });
-    for (const chunk of chunks(lines, 700)) {
-      parallel.addJsonlChunk(chunk);
-      await parallel.drain();
-    }
-    await parallel.settle();
+    await stream(file, parallel);
     const [a, b] = [await inline.finish(), await parallel.finish()];
     expect(b.records).toBe(3_000);
     expect(b.findings).toEqual(a.findings);
@@ -31,17 +36,12 @@ describe('ParallelValidator on raw JSONL chunks', () => {
 
   it('fails with the number of the first malformed line, counted across chunks', async () => {
     const broken = lines.slice();
-    broken[1_234] = '{"id": 1234, "text": "unterminated}';
+    broken[2_234] = '{"id": 2234, "text": "unterminated}';
+    const file = path.join(dir, 'broken.jsonl');
+    writeFileSync(file, broken.join('\n'));
     const parallel = new ParallelValidator({}, { textField: 'text', badLine });
     try {
-      const run = async () => {
-        for (const chunk of chunks(broken, 500)) {
-          parallel.addJsonlChunk(chunk);
-          await parallel.drain();
-        }
-        await parallel.settle();
-      };
-      await expect(run()).rejects.toMatchObject({ line: 1_235 });
+      await expect(stream(file, parallel)).rejects.toMatchObject({ line: 2_235 });
     } finally {
       parallel.close();
     }

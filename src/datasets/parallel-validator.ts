@@ -1,17 +1,18 @@
 /**
  * The validator on two worker threads: the duplicate rules (dup.exact, dup.near: the largest
  * per-record cost and all the state) on one, every other rule on the other, so that validation
- * uses two cores while DuckDB converts. Records go over in batches, or, for JSONL, as chunks of
- * raw lines that each thread parses itself (two JSON.parse calls cost less than one parse on the
- * main thread plus two structured-clone copies of every record, and keep the main heap small). At
- * most a few messages per worker are in flight, which bounds memory. The findings are merged and
- * sorted exactly as one Validator sorts them.
+ * uses two cores. Records go over in batches, or, for JSONL, as chunks of raw lines in a ring of
+ * shared memory (line-ring.ts) that each thread parses in place (two JSON.parse calls cost less
+ * than one parse on the main thread plus two structured-clone copies of every record, and keep
+ * the main heap small). At most a few messages per worker are in flight, which bounds memory. The
+ * findings are merged and sorted exactly as one Validator sorts them.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parseValidationConfig, sortFindings, Validator, type DatasetRecord, type ValidationConfig, type ValidationResult } from './validation/index.js';
+import { LineRing, type RingChunk, type SlotLender } from './line-ring.js';
 import type { FromValidator, ToValidator, ValidatorWorkerData } from './validator-worker.js';
 
 // Sources run through tsx, and a worker thread does not inherit its loader. Registering tsx in
@@ -39,6 +40,9 @@ function workerCode(): string {
 }
 const BATCH = 1_000;
 const MAX_IN_FLIGHT = 4;
+// Ring slots for JSONL chunks: the slower thread's messages in flight, plus the one being filled.
+const RING_SLOTS = MAX_IN_FLIGHT + 2;
+const SLOT_BYTES = 512 << 10;
 // A small young generation keeps each thread's resident memory down; records die young anyway.
 const YOUNG_MB = Number(process.env.CRUCIBLE_VALIDATOR_YOUNG_MB ?? 8);
 
@@ -79,6 +83,8 @@ class ValidatorThread {
     config: ValidationConfig,
     private readonly withFields: boolean,
     jsonl: JsonlChunks | undefined,
+    /** Called when the thread has parsed the chunk in a ring slot. */
+    onSlotRead: (slot: number) => void = () => undefined,
   ) {
     const workerData: ValidatorWorkerData = { config, ...(jsonl ? { jsonl: { textField: jsonl.textField, withFields } } : {}) };
     this.worker = new Worker(workerCode(), { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
@@ -86,6 +92,7 @@ class ValidatorThread {
       if (m.type === 'ack') {
         this.inFlight--;
         this.records = m.records;
+        if (m.slot !== undefined && m.slot >= 0) onSlotRead(m.slot);
         if (m.badLine && jsonl) this.fail(jsonl.badLine(m.badLine.line, m.badLine.reason));
         this.wake();
       } else {
@@ -104,11 +111,23 @@ class ValidatorThread {
     this.worker.postMessage({ type: 'batch', records: this.withFields ? records : records.map((r) => ({ id: r.id, text: r.text })) } satisfies ToValidator);
   }
 
-  /** Hands over (transfers) a chunk of whole JSONL lines. */
-  sendChunk(bytes: Uint8Array): void {
+  /** Hands over a chunk of whole JSONL lines in shared memory (read in place, not copied). */
+  sendChunk(chunk: RingChunk): void {
     if (this.failure) throw this.failure;
     this.inFlight++;
-    this.worker.postMessage({ type: 'jsonl', bytes } satisfies ToValidator, [bytes.buffer as ArrayBuffer]);
+    this.worker.postMessage({ type: 'jsonl', bytes: chunk.bytes, slot: chunk.slot } satisfies ToValidator);
+  }
+
+  /** The thread's failure, once it has failed. */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Resolves (or rejects, on failure) at the thread's next acknowledgement. */
+  nextAck(): Promise<void> {
+    return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => {
+      if (this.failure) throw this.failure;
+    });
   }
 
   async drain(limit: number): Promise<void> {
@@ -129,8 +148,9 @@ class ValidatorThread {
     return this.result;
   }
 
-  close(): void {
-    void this.worker.terminate();
+  /** Stops the thread; resolves once it is gone (and its memory with it). */
+  async close(): Promise<void> {
+    await this.worker.terminate();
   }
 
   private fail(err: Error): void {
@@ -152,17 +172,22 @@ export interface JsonlChunks {
   badLine: (line: number, reason: string) => Error;
 }
 
-export class ParallelValidator implements RecordValidator {
+export class ParallelValidator implements RecordValidator, SlotLender {
   private added = 0;
   private batch: DatasetRecord[] = [];
   private readonly threads: ValidatorThread[];
+  /** For JSONL: the ring the chunks are read into, and per slot the threads yet to read it (0: free). */
+  readonly ring: LineRing | undefined;
+  private readonly readers = new Uint8Array(RING_SLOTS);
 
   /** With `jsonl`, records come as `addJsonlChunk` calls instead of `add`. */
   constructor(config: unknown = {}, private readonly jsonl?: JsonlChunks) {
     const parsed = parseValidationConfig(config);
     const [dups, rest] = splitConfig(parsed);
+    const onSlotRead = (slot: number) => void this.readers[slot]!--;
     // Only the schema rules read the other fields; the dup thread never needs them.
-    this.threads = [new ValidatorThread(dups, false, jsonl), new ValidatorThread(rest, parsed.shape !== 'none', jsonl)];
+    this.threads = [new ValidatorThread(dups, false, jsonl, onSlotRead), new ValidatorThread(rest, parsed.shape !== 'none', jsonl, onSlotRead)];
+    this.ring = jsonl ? new LineRing(RING_SLOTS, SLOT_BYTES) : undefined;
   }
 
   /** Records added, or for JSONL chunks, parsed by the threads so far. */
@@ -170,15 +195,28 @@ export class ParallelValidator implements RecordValidator {
     return this.jsonl ? this.threads[0]!.records : this.added;
   }
 
-  /** True when this validator takes raw JSONL chunks (addJsonlChunk). */
-  get parsesJsonl(): boolean {
-    return this.jsonl !== undefined;
+  /** A ring slot that no thread reads any more (waits for one). */
+  async acquire(): Promise<number> {
+    for (;;) {
+      const slot = this.readers.indexOf(0);
+      if (slot >= 0) {
+        this.readers[slot] = 0xff; // being filled
+        return slot;
+      }
+      for (const t of this.threads) if (t.failed) throw t.failed;
+      await Promise.race(this.threads.map((t) => t.nextAck()));
+    }
   }
 
-  /** Sends one chunk of whole JSONL lines (readLineChunks) to both threads. */
-  addJsonlChunk(bytes: Uint8Array): void {
-    // An exact copy per thread, transferred: a Buffer from a stream may view a larger pool.
-    for (const t of this.threads) t.sendChunk(new Uint8Array(bytes));
+  /** Gives back a slot acquired but not sent. */
+  release(slot: number): void {
+    this.readers[slot] = 0;
+  }
+
+  /** Sends one chunk of whole JSONL lines (readLinesIntoRing) to both threads. */
+  addJsonlChunk(chunk: RingChunk): void {
+    if (chunk.slot >= 0) this.readers[chunk.slot] = this.threads.length;
+    for (const t of this.threads) t.sendChunk(chunk);
   }
 
   add(record: DatasetRecord): void {
@@ -204,12 +242,13 @@ export class ParallelValidator implements RecordValidator {
       if (results[0]!.records !== results[1]!.records) throw new Error(`the validator threads saw ${results[0]!.records} and ${results[1]!.records} records`);
       return { records: results[0]!.records, findings: sortFindings(results.flatMap((r) => r.findings)) };
     } finally {
-      this.close();
+      // Awaited: what comes next (DuckDB's conversion) should not start beside the threads' indexes.
+      await Promise.all(this.threads.map((t) => t.close()));
     }
   }
 
   close(): void {
-    for (const t of this.threads) t.close();
+    for (const t of this.threads) void t.close();
   }
 
   private flush(): void {

@@ -10,9 +10,10 @@ import { parseJsonlLines } from './jsonl-pass.js';
 import { splitLines } from './lines.js';
 import { Validator, type DatasetRecord, type ValidationResult } from './validation/index.js';
 
-export type ToValidator = { type: 'batch'; records: DatasetRecord[] } | { type: 'jsonl'; bytes: Uint8Array } | { type: 'finish' };
+/** `jsonl`: whole lines in shared memory; `slot` is the ring slot they are in (−1: memory of their own). */
+export type ToValidator = { type: 'batch'; records: DatasetRecord[] } | { type: 'jsonl'; bytes: Uint8Array; slot: number } | { type: 'finish' };
 export type FromValidator =
-  | { type: 'ack'; records: number; badLine?: { line: number; reason: string } }
+  | { type: 'ack'; records: number; slot?: number; badLine?: { line: number; reason: string } }
   | { type: 'result'; result: ValidationResult };
 
 export interface ValidatorWorkerData {
@@ -42,7 +43,7 @@ parentPort!.on('message', (message: ToValidator) => {
       });
       nextLine += lines.length;
     }
-    reply({ type: 'ack', records: validator.records, ...(badLine ? { badLine } : {}) });
+    reply({ type: 'ack', records: validator.records, slot: message.slot, ...(badLine ? { badLine } : {}) });
   } else {
     reply({ type: 'result', result: validator.finish() });
   }
