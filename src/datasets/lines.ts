@@ -5,6 +5,7 @@
  * cutting the bytes at the last '\n' of a chunk is safe.
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { ValidationError } from '../platform/errors.js';
 
 export interface LineBatch {
@@ -86,4 +87,32 @@ export async function* readLineBatches(file: string, options: { signal?: AbortSi
 
 export function lineTooLong(label: string, line: number): ValidationError {
   return new ValidationError('dataset_line_too_long', `Line ${line.toLocaleString('en-US')} of ${label} is longer than 16 MB. Is this really a line-oriented file? Check --format.`, { line });
+}
+
+const SAMPLES = 16;
+const SAMPLE_BYTES = 64 << 10;
+
+/**
+ * The mean length of a file's lines in bytes, from 16 windows of 64 KB spread over the file (the
+ * whole file when it is smaller): an estimate that a file sorted by length, or with a different
+ * head, does not fool as the first megabyte alone would.
+ */
+export async function meanLineBytes(file: string): Promise<number> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(SAMPLE_BYTES);
+    let bytes = 0;
+    let newlines = 0;
+    const windows = size <= SAMPLES * SAMPLE_BYTES ? Math.ceil(size / SAMPLE_BYTES) : SAMPLES;
+    for (let w = 0; w < windows; w++) {
+      const at = windows === SAMPLES ? Math.floor((w * (size - SAMPLE_BYTES)) / (SAMPLES - 1)) : w * SAMPLE_BYTES;
+      const { bytesRead } = await handle.read(buffer, 0, SAMPLE_BYTES, at);
+      bytes += bytesRead;
+      for (let i = buffer.indexOf(10); i >= 0 && i < bytesRead; i = buffer.indexOf(10, i + 1)) newlines++;
+    }
+    return bytes / Math.max(1, newlines);
+  } finally {
+    await handle.close();
+  }
 }

@@ -8,7 +8,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseJsonlLines } from './jsonl-pass.js';
 import { splitLines } from './lines.js';
-import { Validator, type DatasetRecord, type ValidationResult } from './validation/index.js';
+// Not validation/index.js: that would bring the config schema (zod) into every thread.
+import type { ValidationConfig } from './validation/config.js';
+import { RuleSet, type ValidationResult } from './validation/rule-set.js';
+import type { DatasetRecord } from './validation/types.js';
 
 /** `jsonl`: whole lines in shared memory; `slot` is the ring slot they are in (−1: memory of their own). */
 export type ToValidator = { type: 'batch'; records: DatasetRecord[] } | { type: 'jsonl'; bytes: Uint8Array; slot: number } | { type: 'finish' };
@@ -17,13 +20,16 @@ export type FromValidator =
   | { type: 'result'; result: ValidationResult };
 
 export interface ValidatorWorkerData {
-  config: unknown;
+  /** Parsed already (parseValidationConfig), by the thread that starts this one. */
+  config: ValidationConfig;
+  /** ValidatorOptions.expectedRecords. */
+  expectedRecords: number | undefined;
   /** For JSONL chunks: the text field, and whether the rules read the other fields. */
   jsonl?: { textField: string; withFields: boolean };
 }
 
 const data = workerData as ValidatorWorkerData;
-const validator = new Validator(data.config);
+const validator = new RuleSet(data.config, data.expectedRecords === undefined ? {} : { expectedRecords: data.expectedRecords });
 const add = (record: DatasetRecord): void => validator.add(record);
 let nextLine = 1;
 let badLine: { line: number; reason: string } | undefined;

@@ -12,8 +12,7 @@ function base(defaultSeverity: z.infer<typeof severity>) {
   return { enabled: z.boolean().default(true), severity: severity.default(defaultSeverity) };
 }
 
-export const PII_KINDS = ['email', 'phone', 'card', 'iban', 'ip', 'ssn', 'secret'] as const;
-export type PiiKind = (typeof PII_KINDS)[number];
+export { PII_KINDS, type PiiKind } from './pii-kinds.js';
 
 export const validationConfigSchema = z
   .strictObject({

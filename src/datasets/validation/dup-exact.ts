@@ -5,7 +5,7 @@
  */
 import type { ValidationConfig } from './config.js';
 import { FindingCollector, records } from './finding-collector.js';
-import { U64Set } from './hash-table.js';
+import { slotsFor, U64Set } from './hash-table.js';
 import { hashString64 } from './hash32.js';
 import { isBlank } from './empty.js';
 import type { DatasetRecord, Finding, RecordContext, Rule } from './types.js';
@@ -17,9 +17,12 @@ export function textHash64(normalized: string): [number, number] {
   return [out[0]!, out[1]!];
 }
 
-/** `dup.exact`. Marks `ctx.exactDuplicate` so that dup.near does not count the same record twice. */
-export function exactDuplicateRule(config: ValidationConfig): Rule {
-  const seen = new U64Set(1 << 14);
+/**
+ * `dup.exact`. Marks `ctx.exactDuplicate` so that dup.near does not count the same record twice.
+ * `expectedRecords` sizes the table up front (0: it starts small and grows).
+ */
+export function exactDuplicateRule(config: ValidationConfig, expectedRecords = 0): Rule {
+  const seen = new U64Set(Math.max(1 << 14, slotsFor(expectedRecords)));
   const hits = new FindingCollector(config.maxExamples);
   let groups = 0;
   const firstRepeats = new U64Set(1 << 10);

@@ -30,6 +30,7 @@ import { hashShingles, hashWords, U32Buffer } from './shingles.js';
 import { SignatureStore } from './signature-store.js';
 import { UnionFind } from './union-find.js';
 import { isBlank } from './empty.js';
+import { slotsFor } from './hash-table.js';
 import type { DatasetRecord, Finding, RecordContext, RecordId, Rule } from './types.js';
 
 /** Records held per band key; a key held by this many takes no more holders. */
@@ -51,7 +52,7 @@ export class NearDuplicateIndex {
   private readonly minHasher: MinHasher;
   private readonly store: SignatureStore;
   private readonly tables: BandTable[];
-  private readonly sets = new UnionFind();
+  private readonly sets: UnionFind;
   /** Holders already compared with the record being added (a pair may share several bands). */
   private readonly checked: Int32Array;
   private readonly holders = new Int32Array(MAX_HOLDERS);
@@ -59,12 +60,17 @@ export class NearDuplicateIndex {
   verified = 0;
   rejected = 0;
 
-  constructor(readonly options: NearDuplicateOptions) {
+  /** @param expectedRecords records to size the tables for up front (0: they start small and grow) */
+  constructor(
+    readonly options: NearDuplicateOptions,
+    expectedRecords = 0,
+  ) {
+    this.sets = new UnionFind(expectedRecords);
     this.signature = new Uint32Array(options.numPerm);
     this.minHasher = new MinHasher(options.numPerm, options.seed);
     this.store = new SignatureStore(options.numPerm);
     this.checked = new Int32Array(options.banding.bands * MAX_HOLDERS);
-    this.tables = Array.from({ length: options.banding.bands }, () => new BandTable());
+    this.tables = Array.from({ length: options.banding.bands }, () => new BandTable(Math.max(1 << 12, slotsFor(expectedRecords))));
   }
 
   /**
@@ -147,14 +153,14 @@ export function nearDuplicateOptions(config: ValidationConfig): NearDuplicateOpt
 }
 
 /** `dup.near`. Skips records that dup.exact marked (see the file comment on overlap). */
-export function nearDuplicateRule(config: ValidationConfig): Rule {
+export function nearDuplicateRule(config: ValidationConfig, expectedRecords = 0): Rule {
   const options = nearDuplicateOptions(config);
-  const index = new NearDuplicateIndex(options);
-  // Every indexed record's id: cluster membership is only known at the end.
-  const ids = new RecordIdColumn();
   const { severity, maxRecords } = config.rules['dup.near'];
   // The band tables address at most 2^24 − 2 records.
   const limit = Math.min(maxRecords, MAX_BAND_POSITIONS + 1);
+  const index = new NearDuplicateIndex(options, Math.min(expectedRecords, limit));
+  // Every indexed record's id: cluster membership is only known at the end.
+  const ids = new RecordIdColumn();
   let notIndexed = 0;
   return {
     ids: ['dup.near'],

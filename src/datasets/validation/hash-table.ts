@@ -4,6 +4,11 @@
  * and no GC pressure.
  */
 
+/** Slots for `entries` keys within the tables' 70% load (they round it up to a power of two). */
+export function slotsFor(entries: number): number {
+  return Math.ceil((entries * 10) / 7) + 1;
+}
+
 /**
  * A set of 64-bit keys given as two 32-bit halves (hi, lo), stored side by side in one array (one
  * cache line per probe). An all-zero slot is empty, so the zero key is tracked by a flag of its own.

@@ -1,5 +1,5 @@
 /** Dataset validation: streaming rules that produce the findings of the dataset report. */
-export { Validator, validateRecords, sortFindings, type RunOptions, type ValidationProgress, type ValidationResult } from './validator.js';
+export { Validator, validateRecords, sortFindings, type RunOptions, type ValidationProgress, type ValidationResult, type ValidatorOptions } from './validator.js';
 export { parseValidationConfig, validationConfigSchema, PII_KINDS, RULE_IDS, type PiiKind, type RuleId, type ValidationConfig, type ValidationConfigInput } from './config.js';
 export type { DatasetRecord, Finding, RecordId, Severity } from './types.js';
 export { findPii, maskPii, piiDetectors, type PiiDetector } from './pii/detectors.js';

@@ -2,7 +2,8 @@
  * The pii.* rules: one finding per kind, counting records that contain at least one instance.
  * Findings carry record ids only, never the values found.
  */
-import { PII_KINDS, type PiiKind, type ValidationConfig } from './config.js';
+import type { ValidationConfig } from './config.js';
+import { PII_KINDS, type PiiKind } from './pii-kinds.js';
 import { FindingCollector, records } from './finding-collector.js';
 import { findPii, piiDetectors } from './pii/detectors.js';
 import type { DatasetRecord, Finding, RecordContext, Rule } from './types.js';

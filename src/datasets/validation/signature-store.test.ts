@@ -22,7 +22,7 @@ describe('SignatureStore', () => {
       let sum = 0;
       const pairs = 400;
       for (let p = 0; p < pairs; p++) sum += store.similarity(a, store.add(signature(rng, K, base, 60)));
-      console.log(`${bits} bits: mean estimate ${(sum / pairs).toFixed(4)} for 60% equal bins; ${store.bytes / 65536} bytes per record`);
+      console.log(`${bits} bits: mean estimate ${(sum / pairs).toFixed(4)} for 60% equal bins; ${store.bytes / store.size} bytes per record`);
       expect(Math.abs(sum / pairs - 0.6)).toBeLessThan(0.02);
     });
   }

@@ -3,8 +3,13 @@
  * smallest position, so the root is the first record of the cluster in stream order.
  */
 export class UnionFind {
-  private parent = new Int32Array(1024);
+  private parent: Int32Array;
   size = 0;
+
+  /** @param capacity positions to hold before the first growth */
+  constructor(capacity = 1024) {
+    this.parent = new Int32Array(Math.max(1024, capacity));
+  }
 
   /** Add the next position as a singleton; returns it. */
   add(): number {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { generatePlantedCorpus } from '../testing/planted-corpus.js';
 import { Validator, validateRecords } from './validator.js';
 import type { DatasetRecord } from './types.js';
 
@@ -53,5 +54,14 @@ describe('Validator', () => {
     v.add(records[0]!);
     v.finish();
     expect(() => v.add(records[1]!)).toThrow(/after finish/);
+  });
+
+  it('finds the same with its duplicate tables sized up front as grown, whether the estimate is low or high', async () => {
+    const corpus = generatePlantedCorpus({ seed: 3 }).records;
+    const grown = await new Validator({}).run(corpus);
+    for (const expectedRecords of [100, corpus.length, 10 * corpus.length]) {
+      expect((await new Validator({}, { expectedRecords }).run(corpus)).findings, `expected ${expectedRecords}`).toEqual(grown.findings);
+    }
+    expect(grown.findings.find((f) => f.rule === 'dup.near')?.count).toBeGreaterThan(50);
   });
 });

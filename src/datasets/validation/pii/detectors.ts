@@ -2,7 +2,7 @@
  * The PII detectors by kind, one place to find all spans in a text, and masking for the transform
  * step ("[EMAIL]", "[PHONE]", …).
  */
-import { PII_KINDS, type PiiKind } from '../config.js';
+import { PII_KINDS, type PiiKind } from '../pii-kinds.js';
 import { findCards } from './card.js';
 import { findEmails } from './email.js';
 import { findIbans } from './iban.js';
