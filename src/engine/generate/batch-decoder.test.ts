@@ -63,6 +63,9 @@ describe('BatchDecoder', () => {
     const check = (got: Float32Array, ref: Float32Array, n: number): void => void (maxdiff = Math.max(maxdiff, maxAbsDiff(got, ref.subarray((n - 1) * V, n * V))));
     const [first] = await bd.add([{ id: 1, tokens: long.slice(0, COLUMN_CHUNK - 3) }]);
     check(first!, refLong, COLUMN_CHUNK - 3);
+    const [single] = await bd.add([{ id: 3, tokens: long.slice(0, 1) }]); // a one-token prompt
+    check(single!, refLong, 1);
+    bd.remove([3]);
     await bd.add([{ id: 2, tokens: short.slice(0, 2) }]);
     for (let n = COLUMN_CHUNK - 3, m = 2; n < long.length; n++, m++) {
       const tokens = bd.order.map((id) => (id === 1 ? long[n]! : short[m % short.length]!));
