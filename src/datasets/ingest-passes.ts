@@ -92,7 +92,8 @@ async function runPasses(input: PassInput, validator: RecordValidator, total: nu
         ? streamJsonl(source.file, { label, ring: validator.ring, lender: validator, sink: (chunk) => validator.addJsonlChunk(chunk), afterBatch, settle: () => validator.settle(), onProgress: (bytes) => progress(validator.records, bytes), ...(signal ? { signal } : {}) })
         : scanJsonl(source.file, { label, textField: options.textField, skipBadLines: false, onRecord, onProgress: progress, afterBatch, signal }));
     } else {
-      // DuckDB's ignore_errors would turn bad lines into null rows: it converts a cleaned copy.
+      // DuckDB converts what the pass writes: a text source's records as JSONL, or a JSONL without
+      // its malformed lines (DuckDB's ignore_errors would keep them as null rows).
       convertFrom = path.join(scratch, 'records.jsonl');
       const passOptions = { label, textField: options.textField, out: convertFrom, onRecord, onProgress: progress, afterBatch, ...(signal ? { signal } : {}) };
       if (format === 'jsonl') {
