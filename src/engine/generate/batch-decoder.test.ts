@@ -49,6 +49,7 @@ describe('BatchDecoder', () => {
     console.log(`maxdiff ${maxdiff.toExponential(1)} ≤ tol 1e-4 (rows joining and leaving vs llamaForward)`);
     expect(maxdiff).toBeLessThanOrEqual(1e-4);
     await expect(bd.add([{ id: 2, tokens: [1] }])).rejects.toThrow(/already in the batch/);
+    await expect(bd.add([{ id: 9, tokens: [1] }, { id: 9, tokens: [2] }])).rejects.toThrow(/given twice/);
     await expect(bd.step([1])).rejects.toThrow(/expected 4 tokens/);
   });
 

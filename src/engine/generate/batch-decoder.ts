@@ -58,13 +58,14 @@ export class BatchDecoder {
 
   /**
    * Prefills new sequences (together, right-padded to the longest prompt, in groups whose attention
-   * scores stay under `prefillScores`, rows × S²) and adds them to the batch. Returns each one's next-token logits
-   * [V], in the order given (copies: safe to keep).
+   * scores, rows × S², stay under `prefillScores`) and adds them to the batch. Returns each one's
+   * next-token logits [V], in the order given (copies: safe to keep).
    */
   async add(prompts: readonly { id: number; tokens: readonly number[] }[]): Promise<Float32Array[]> {
     for (const p of prompts) {
       if (p.tokens.length === 0) throw new Error(`BatchDecoder: sequence ${p.id} has an empty prompt; give it at least one token (e.g. BOS)`);
-      if (this.rows.includes(p.id) || prompts.filter((q) => q.id === p.id).length > 1) throw new Error(`BatchDecoder: sequence ${p.id} is already in the batch`);
+      if (this.rows.includes(p.id)) throw new Error(`BatchDecoder: sequence ${p.id} is already in the batch`);
+      if (prompts.filter((q) => q.id === p.id).length > 1) throw new Error(`BatchDecoder: sequence ${p.id} is given twice; give each sequence one id`);
     }
     const out: Float32Array[] = [];
     for (let i = 0; i < prompts.length; ) {
