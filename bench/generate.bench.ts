@@ -1,5 +1,6 @@
 /**
- * Generation throughput with the KV cache (src/engine/generate), random-init `tiny` and `small`:
+ * Generation throughput of the step decoder that serving runs (src/engine/generate: BatchDecoder over
+ * StepDecoder and the host-kept KV cache), random-init `tiny` and `small`:
  * prefill tokens/s (one 128-token prompt), decode tokens/s at batch 1, and aggregate decode tokens/s
  * at batch 8 and 32 (every sequence one token per step), batch_scaling = b32 / b1 (target ≥ 8), and
  * ort_share_b1: the share of a batch-1 step spent inside ONNX Runtime's run (the rest is our JS).
@@ -9,7 +10,7 @@
  * llama.cpp peer (node-llama-cpp, a devDependency): the same weights exported to GGUF (f32, and q8_0 / q4_0
  * beside our int8 / int4), batch-1 greedy decode on the same threads; llama_cpp_ratio = ours / llama.cpp (f32).
  * The box is shared (2 cores, other work running): figures are best of ROUNDS; load only adds time.
- * Run: npm run bench:generate   (env: PRESETS=tiny,small STEPS=12 ROUNDS=3 THREADS=<cores>)
+ * Run: npm run bench:generate   (env: PRESETS=tiny,small STEPS=12 ROUNDS=5 THREADS=<cores>)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
@@ -30,7 +31,7 @@ import { llamaCppDecode } from './support/llama-cpp-peer.js';
 
 const PRESETS = (process.env.PRESETS ?? 'tiny,small').split(',') as PresetName[];
 const STEPS = Number(process.env.STEPS ?? 12);
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const THREADS = Number(process.env.THREADS ?? availableParallelism());
 const PREFILL = 128;
 const PROMPT = 16;
