@@ -75,11 +75,8 @@ export class Decoder {
     return this.cfg.hidden / this.cfg.heads;
   }
 
-  /**
-   * Runs one call. `out` may hold preallocated outputs (logits, present.N.*) of the right shapes; the
-   * ones given are written in place, the rest are allocated by ONNX Runtime.
-   */
-  async run(call: DecoderCall, out: Record<string, ort.Tensor> = {}): Promise<{ logits: Float32Array; present: ort.Tensor[] }> {
+  /** Runs one call. */
+  async run(call: DecoderCall): Promise<{ logits: Float32Array; present: ort.Tensor[] }> {
     const { B, S } = call;
     const P = call.attentionMask.length / B - S;
     const { layers: L } = this.cfg;
@@ -95,13 +92,8 @@ export class Decoder {
       feeds[DECODER_IO.pastKey(l)] = call.past[2 * l]!;
       feeds[DECODER_IO.pastValue(l)] = call.past[2 * l + 1]!;
     }
-    const fetches: Record<string, ort.Tensor | null> = { [DECODER_IO.logits]: out[DECODER_IO.logits] ?? null };
-    for (let l = 0; l < L; l++) {
-      fetches[DECODER_IO.presentKey(l)] = out[DECODER_IO.presentKey(l)] ?? null;
-      fetches[DECODER_IO.presentValue(l)] = out[DECODER_IO.presentValue(l)] ?? null;
-    }
-    // ONNX Runtime allocates the outputs fetched as null and writes the given ones in place.
-    const r = await this.session.ort.run(feeds, fetches as ort.InferenceSession.FetchesType);
+    // NOTE: no preallocated outputs: onnxruntime-node copies every output into a new buffer anyway.
+    const r = await this.session.ort.run(feeds);
     const present: ort.Tensor[] = [];
     for (let l = 0; l < L; l++) present.push(r[DECODER_IO.presentKey(l)]!, r[DECODER_IO.presentValue(l)]!);
     return { logits: r[DECODER_IO.logits]!.data as Float32Array, present };

@@ -33,7 +33,7 @@ export interface StepDecoderOptions {
 
 /** The step graph with `weights` baked in. */
 export function emitStepModel(cfg: LlamaConfig, weights: DecoderWeights, opts: { linear?: LinearFactory } = {}): EmittedModel {
-  return emitWithWeights(buildStepGraph(cfg, { ...(opts.linear ? { linear: opts.linear } : {}) }), weights);
+  return emitWithWeights(buildStepGraph(cfg, opts), weights);
 }
 
 export class StepDecoder {
