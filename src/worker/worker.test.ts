@@ -9,10 +9,18 @@ describe('Worker', () => {
   afterAll(() => h.close());
 
   it('runs a handler in a child process and records its result and events in order', async () => {
+    // What is stored when the worker marks the job done: the handler's own events must be there
+    // already, so a client that sees the job ended (crucible … --wait) has every line it logged.
+    const complete = h.queue.complete.bind(h.queue);
+    let atCompletion: Awaited<ReturnType<typeof h.eventsOf>> = [];
+    h.queue.complete = async (id, ...rest) => ((atCompletion = await h.eventsOf(id)), complete(id, ...rest));
     const job = await h.queue.enqueue({ type: 'test.echo', payload: { text: 'hi' } });
     const done = await h.waitFor(job.id, ['succeeded', 'failed']);
+    h.queue.complete = complete;
     expect(done.state).toBe('succeeded');
     expect(done.result).toEqual({ text: 'hi', attempt: 1 });
+    expect(atCompletion).toContainEqual({ kind: 'log', level: 'info', message: 'echo hi' });
+    expect(atCompletion).toContainEqual({ kind: 'progress', done: 1, total: 1, message: 'done' });
     await expect.poll(async () => (await h.eventsOf(job.id)).at(-1)).toEqual({ kind: 'state', state: 'succeeded', attempt: 1 });
     const events = await h.eventsOf(job.id);
     expect(events[0]).toEqual({ kind: 'state', state: 'running', attempt: 1 });

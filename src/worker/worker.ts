@@ -205,6 +205,9 @@ export class Worker {
         clearInterval(heartbeat);
         clearTimeout(timeout);
         if (leaseLost) return;
+        // The attempt's own events are stored before its end is: a client that sees the job ended
+        // (crucible … --wait, SSE) has already been able to read every line the handler logged.
+        await events.flush();
         await this.report(leased, outcome, abortCode, events, log);
       })
       .catch((err: unknown) => log.error({ err }, 'could not report the job; its lease will lapse and it will run again'))
