@@ -68,4 +68,20 @@ describe('KvCache', () => {
     expectRows(cache, [9, 11]);
     expect(cache.lengthsInto(new BigInt64Array(2))).toEqual(BigInt64Array.of(33n, 31n));
   });
+
+  it('gives the memory of long rows back when they leave, and keeps the rows left intact', () => {
+    const cache = new KvCache(L, NKV, HS);
+    const long = Array.from({ length: 14 }, (_, i) => i + 1);
+    cache.appendRows(tokens(long, long.map(() => 0), 999), long.map(() => 999));
+    cache.appendRows(tokens([15], [0], 3), [3]);
+    const full = cache.bytes;
+    expect(full).toBeGreaterThanOrEqual(2 * L * 15 * NKV * 1024 * HS * 4);
+    cache.removeRows(long.map((_, b) => b));
+    expect(cache.columns).toBe(COLUMN_CHUNK);
+    expect(cache.bytes).toBeLessThan(full / 100);
+    expectRows(cache, [15]);
+    for (let k = 0; k < 40; k++) cache.appendColumn(tokens([15], [3 + k], 1)); // and it grows again
+    expectRows(cache, [15]);
+    expect(cache.length(0)).toBe(43);
+  });
 });

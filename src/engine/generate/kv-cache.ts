@@ -15,6 +15,9 @@ import { ort } from '../onnx/session.js';
 /** Columns are added (and given back) this many at a time. */
 export const COLUMN_CHUNK = 32;
 
+/** Buffers at most this big (floats each; 256 KiB) are kept however empty: shrinking them saves nothing worth a copy. */
+const SHRINK_FLOATS = 1 << 16;
+
 export class KvCache {
   /** 2L buffers (K and V per layer), each holding B × NKV × M × HS floats or more. */
   private bufs: Float32Array[];
@@ -33,6 +36,11 @@ export class KvCache {
   /** Rows (sequences). */
   get rows(): number {
     return this.lens.length;
+  }
+
+  /** Bytes the cache holds (all layers, K and V), live or not. */
+  get bytes(): number {
+    return this.bufs.reduce((n, b) => n + b.byteLength, 0);
   }
 
   /** Column capacity M of the tensors `tensors()` returns. */
@@ -128,14 +136,17 @@ export class KvCache {
    * Makes room for `rows` rows of `columns` tokens: columns to the next chunk (and back down when the
    * longest row needs a chunk less), buffers by half again when they are too small. A new column
    * capacity re-lays the live rows out in place, since fresh memory costs a page fault per 4 KB touched.
+   * Buffers shrink when the live rows fill less than a quarter of them (an engine keeps one cache for its
+   * lifetime, so a burst of long sequences must not hold its memory after they leave).
    */
   private fit(rows: number, columns: number): void {
     const M = Math.max(COLUMN_CHUNK, Math.ceil(columns / COLUMN_CHUNK) * COLUMN_CHUNK);
     const { kvHeads: NKV, headSize: HS } = this;
     const floats = rows * NKV * M * HS;
-    if (M === this.M && floats <= this.bufs[0]!.length) return;
-    if (floats > this.bufs[0]!.length) {
-      const size = Math.max(floats, Math.ceil(this.bufs[0]!.length * 1.5));
+    const held = this.bufs[0]!.length;
+    if (M === this.M && floats <= held && !this.oversized(floats)) return;
+    if (floats > held) {
+      const size = Math.max(floats, Math.ceil(held * 1.5));
       this.bufs = this.bufs.map((old) => {
         const buf = new Float32Array(size);
         buf.set(old.subarray(0, Math.min(old.length, size)));
@@ -144,6 +155,14 @@ export class KvCache {
     }
     if (M !== this.M) for (const buf of this.bufs) this.relayout(buf, this.M, M);
     this.M = M;
+    // After the re-layout, the live rows are the first `floats` of each buffer.
+    if (this.oversized(floats)) this.bufs = this.bufs.map((old) => old.slice(0, Math.ceil(floats * 1.5)));
+  }
+
+  /** Whether buffers holding `floats` live floats waste enough to be worth a copy into smaller ones. */
+  private oversized(floats: number): boolean {
+    const held = this.bufs[0]!.length;
+    return held > SHRINK_FLOATS && held > 4 * floats;
   }
 
   /**
