@@ -1,0 +1,131 @@
+/** The op table's rows for matmul, layout (transpose, reshape, expand), reductions and softmax. */
+import { type Rows, fail, direct, sameDType, floatOnly, unaryFloat, reducedShape, keptGrad, expandTo, sameShape } from './op-helpers.js';
+import * as g from './ops.js';
+import { type Shape, broadcast, divideDims, fmtShape, isStatic, numel } from './shape.js';
+
+export const LAYOUT_OPS: Rows<'matmul' | 'transpose' | 'reshape' | 'expand' | 'reduceSum' | 'reduceMean' | 'reduceMax' | 'softmax' | 'logSoftmax'> = {
+  // ── linear algebra and layout ───────────────────────────────────────────────────────────────
+  matmul: {
+    infer: ([a, b]) => {
+      const dtype = sameDType('matmul', [a!, b!]);
+      const bad = a!.rank < 2 || b!.rank < 2 || a!.shape[a!.rank - 1] !== b!.shape[b!.rank - 2];
+      const batch = bad ? null : broadcast(a!.shape.slice(0, -2), b!.shape.slice(0, -2));
+      if (!batch) fail(`matmul: expected [...,M,K] @ [...,K,N], got ${fmtShape(a!.shape)} @ ${fmtShape(b!.shape)}`);
+      return [{ shape: [...batch!, a!.shape[a!.rank - 2]!, b!.shape[b!.rank - 1]!], dtype }];
+    },
+    emit: direct('MatMul'),
+    vjp: ({ inputs: [a, b] }, [gy]) => {
+      const da = g.sumTo(g.matmul(gy!, g.transpose(b!)), a!); // [..., M, K]
+      if (b!.rank === 2 && a!.rank > 2) {
+        // NOTE: a weight shared over the batch: fold batch into rows so dB is one big GEMM
+        // [K, B·T] @ [B·T, N] instead of a batched product summed afterwards.
+        const K = a!.shape[a!.rank - 1]!;
+        const N = b!.shape[1]!;
+        const a2 = g.reshape(a!, [-1, K]); // [B*T, K]
+        const g2 = g.reshape(gy!, [-1, N]); // [B*T, N]
+        return [da, g.matmul(g.transpose(a2), g2)]; // [K, N]
+      }
+      return [da, g.sumTo(g.matmul(g.transpose(a!), gy!), b!)];
+    },
+  },
+  transpose: {
+    infer: ([x], { perm }) => {
+      const ok = perm.length === x!.rank && [...perm].sort((p, q) => p - q).every((p, i) => p === i);
+      if (!ok) fail(`transpose: perm [${perm}] does not fit ${fmtShape(x!.shape)}`);
+      return [{ shape: perm.map((p) => x!.shape[p]!), dtype: x!.dtype }];
+    },
+    emit: direct('Transpose', ({ perm }) => ({ perm })),
+    vjp: ({ attrs: { perm } }, [gy]) => {
+      const inv = perm.map((_, i) => perm.indexOf(i));
+      return [g.transpose(gy!, inv)];
+    },
+  },
+  reshape: {
+    // inputs: [x] or [x, like]; with `like`, the target is like's run-time shape.
+    infer: ([x, like], { shape }) => {
+      const holes = shape.filter((d) => d === -1).length;
+      const known = shape.filter((d) => d !== -1);
+      const rest = divideDims(x!.shape, known);
+      const out = shape.map((d) => (d === -1 ? rest! : d));
+      if (holes > 1 || rest === null || (holes === 0 && rest !== 1) || (like && !sameShape(like.shape, out)))
+        fail(`reshape: cannot reshape ${fmtShape(x!.shape)} (${numel(x!.shape)}) to ${fmtShape(shape)}`);
+      return [{ shape: out, dtype: x!.dtype }];
+    },
+    emit: (e, n) => {
+      const [x, like] = n.inputs;
+      const out = [e.name(n.outputs[0]!)];
+      if (like) return void e.node('Reshape', [e.name(x!), e.node('Shape', [e.name(like)], 1)[0]!], out);
+      const target = n.attrs.shape;
+      if (isStatic(target)) return void e.node('Reshape', [e.name(x!), e.ints(target)], out);
+      // Named dims: copy a dim in place (0), or let ONNX infer one (-1) ...
+      let hole = target.includes(-1);
+      const dims = target.map((d, i) => (typeof d === 'number' ? d : d === x!.shape[i] ? 0 : hole ? null : ((hole = true), -1)));
+      if (dims.every((d) => d !== null)) return void e.node('Reshape', [e.name(x!), e.ints(dims as number[])], out);
+      // ... or, when only 1s are added or removed, squeeze and unsqueeze.
+      const y = n.outputs[0]!;
+      const ones = (s: Shape): number[] => s.flatMap((d, i) => (d === 1 ? [i] : []));
+      if (!sameShape(x!.shape.filter((d) => d !== 1), y.shape.filter((d) => d !== 1)))
+        fail(`reshape: cannot emit ${fmtShape(x!.shape)} → ${fmtShape(target)} with named dims; pass a 'like' tensor`);
+      const sq = ones(x!.shape).length ? e.node('Squeeze', [e.name(x!), e.ints(ones(x!.shape))], 1)[0]! : e.name(x!);
+      e.node('Unsqueeze', [sq, e.ints(ones(y.shape))], out);
+    },
+    vjp: ({ inputs: [x, like] }, [gy]) => [isStatic(x!.shape) ? g.reshape(gy!, x!.shape) : g.reshape(gy!, x!.shape, x!), null],
+  },
+  expand: {
+    // inputs: [x] or [x, like]
+    infer: ([x, like], { shape }) => {
+      const out = broadcast(x!.shape, shape);
+      if (!out || !sameShape(out, shape) || (like && !sameShape(like.shape, shape)))
+        fail(`expand: cannot broadcast ${fmtShape(x!.shape)} to ${fmtShape(shape)}`);
+      return [{ shape, dtype: x!.dtype }];
+    },
+    emit: (e, n) => {
+      const [x, like] = n.inputs;
+      const out = [e.name(n.outputs[0]!)];
+      if (like) return void e.node('Expand', [e.name(x!), e.node('Shape', [e.name(like)], 1)[0]!], out);
+      const lead = n.attrs.shape.length - x!.rank;
+      const dims = n.attrs.shape.map((d, i) =>
+        typeof d === 'number' ? d : x!.shape[i - lead] === d ? 1 : fail(`expand: cannot emit named dim ${d}; pass a 'like' tensor`));
+      e.node('Expand', [e.name(x!), e.ints(dims)], out);
+    },
+    vjp: ({ inputs: [x, like] }, [gy]) => [g.sumTo(gy!, x!), null],
+  },
+
+  // ── reductions ──────────────────────────────────────────────────────────────────────────────
+  reduceSum: {
+    infer: ([x], r) => [{ shape: reducedShape(x!.shape, r), dtype: x!.dtype }],
+    emit: (e, n) => void e.node('ReduceSum', [e.name(n.inputs[0]!), e.ints(n.attrs.axes)], [e.name(n.outputs[0]!)], { keepdims: +n.attrs.keepdims }),
+    vjp: ({ inputs: [x], attrs }, [gy]) => [expandTo(keptGrad(gy!, x!, attrs), x!)],
+  },
+  reduceMean: {
+    infer: ([x], r) => [{ shape: reducedShape(x!.shape, r), dtype: floatOnly('reduceMean', x!) }],
+    emit: (e, n) => void e.node('ReduceMean', [e.name(n.inputs[0]!), e.ints(n.attrs.axes)], [e.name(n.outputs[0]!)], { keepdims: +n.attrs.keepdims }),
+    vjp: ({ inputs: [x], attrs }, [gy]) => {
+      const count = numel(attrs.axes.map((a) => x!.shape[a]!));
+      if (typeof count !== 'number') fail(`reduceMean: gradient over named axes ${fmtShape(x!.shape)} is not supported`);
+      return [expandTo(g.div(keptGrad(gy!, x!, attrs), count as number), x!)];
+    },
+  },
+  reduceMax: {
+    infer: ([x], r) => [{ shape: reducedShape(x!.shape, r), dtype: x!.dtype }],
+    emit: (e, n) => void e.node('ReduceMax', [e.name(n.inputs[0]!), e.ints(n.attrs.axes)], [e.name(n.outputs[0]!)], { keepdims: +n.attrs.keepdims }),
+    vjp: ({ inputs: [x], outputs: [y], attrs }, [gy]) => {
+      // NOTE: at ties the gradient is split evenly among the maxima (so it still sums to gy).
+      const mask = g.cast(g.equal(x!, keptGrad(y!, x!, attrs)), x!.dtype); // like x
+      const count = g.reduceSum(mask, attrs.axes, true);
+      return [g.mul(mask, g.div(keptGrad(gy!, x!, attrs), count))];
+    },
+  },
+  softmax: {
+    infer: unaryFloat('softmax'),
+    emit: direct('Softmax', ({ axis }) => ({ axis })),
+    // dx = y ⊙ (gy − Σ gy⊙y)
+    vjp: ({ outputs: [y], attrs: { axis } }, [gy]) => [g.mul(y!, g.sub(gy!, g.reduceSum(g.mul(gy!, y!), axis, true)))],
+  },
+  logSoftmax: {
+    infer: unaryFloat('logSoftmax'),
+    emit: direct('LogSoftmax', ({ axis }) => ({ axis })),
+    // dx = gy − softmax ⊙ Σ gy
+    vjp: ({ outputs: [y], attrs: { axis } }, [gy]) => [g.sub(gy!, g.mul(g.exp(y!), g.reduceSum(gy!, axis, true)))],
+  },
+};
