@@ -9,7 +9,7 @@ import type { Node, Tensor, TensorType } from './tensor.js';
 export type Rows<K extends OpName> = { [P in K]: OpRow<OpAttrs[P]> };
 
 export const fail = (msg: string): never => { throw new ShapeError(msg); };
-export const DTYPE_CODE: Record<DType, number> = { float32: 1, float64: 11, int32: 6, int64: 7, bool: 9, uint8: 2 };
+const DTYPE_CODE: Record<DType, number> = { float32: 1, float64: 11, int32: 6, int64: 7, bool: 9, uint8: 2 };
 export const onnxDType = (d: DType): number => DTYPE_CODE[d];
 
 /** Emits `opType` with the node's inputs and outputs in order. */

@@ -1,5 +1,5 @@
 /** The op table's fused rows (RoPE, RMSNorm, attention, softmax cross-entropy) and frozen block-quantized weights. */
-import { type Rows, fail, direct, sameDType, floatOnly, noGrad, sameShape, nbitsLayout, onnxDType, DTYPE_CODE } from './op-helpers.js';
+import { type Rows, fail, direct, sameDType, floatOnly, noGrad, sameShape, nbitsLayout, onnxDType } from './op-helpers.js';
 import * as g from './ops.js';
 import { fmtShape } from './shape.js';
 import type { Tensor } from './tensor.js';
@@ -141,8 +141,8 @@ export const FUSED_OPS: Rows<'rotaryEmbedding' | 'rmsNorm' | 'attention' | 'soft
       const unsqueeze = (name: string): string => e.node('Unsqueeze', [name, e.ints([-1])], 1)[0]!;
       let q = e.name(codes!); // [N, nb, blob] uint8
       if (bits === 4) {
-        const lo = e.node('BitwiseAnd', [q, cast(e.ints([15]), DTYPE_CODE.uint8)], 1)[0]!;
-        const hi = e.node('BitShift', [q, cast(e.ints([4]), DTYPE_CODE.uint8)], 1, { direction: 'RIGHT' })[0]!;
+        const lo = e.node('BitwiseAnd', [q, cast(e.ints([15]), onnxDType('uint8'))], 1)[0]!;
+        const hi = e.node('BitShift', [q, cast(e.ints([4]), onnxDType('uint8'))], 1, { direction: 'RIGHT' })[0]!;
         const pairs = e.node('Concat', [unsqueeze(lo), unsqueeze(hi)], 1, { axis: -1 })[0]!; // [N, nb, blob, 2]
         q = e.node('Reshape', [pairs, e.ints([0, 0, -1])], 1)[0]!; // [N, nb, bs]
       }
