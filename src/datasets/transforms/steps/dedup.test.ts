@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generatePlantedCorpus } from '../../testing/planted-corpus.js';
-import { validateRecords } from '../../validation/index.js';
+import { normalizeText, validateRecords } from '../../validation/index.js';
 import { transformRows } from '../test-support.js';
 
 const corpus = generatePlantedCorpus({ seed: 7, baseRecords: 600, exactCopies: 60, nearGroups: 40, nearMisses: 25, piiPerKind: 3, hardNegatives: 20, encodingPerKind: 2, blanks: 3 });
@@ -58,5 +58,20 @@ describe('dedup', () => {
     expect(out.rows.map((r) => r.id)).toEqual(['a', 'first', 'blank1', 'blank2']);
     const off = await transformRows('steps:\n  - dedup: {exact: true}\n', pair);
     expect(off.rows.map((r) => r.id)).toEqual(['a', 'first', 'later', 'blank1', 'blank2']);
+  });
+
+  it('outgrows the size its tables start at (2 records in, over 1,000 chunks reaching dedup) and still drops every repeat', async () => {
+    // The tables are sized from the records entering the recipe; a chunk step multiplies them.
+    const text = Array.from({ length: 3000 }, (_, i) => `w${i}`).join(' ');
+    const two = [{ id: 'one', text }, { id: 'copy', text }];
+    const chunked = (await transformRows('steps:\n  - chunk: {max_tokens: 5}\n', two)).rows;
+    const firsts = new Map<string, unknown>();
+    for (const r of chunked) if (!firsts.has(normalizeText(r.text as string))) firsts.set(normalizeText(r.text as string), r.text);
+    expect(firsts.size).toBeGreaterThan(500); // tables sized for 2 records grew past it
+    expect(chunked.length).toBe(2 * firsts.size);
+    for (const dedup of ['{exact: true}', '{exact: true, near: true}', '{exact: false, near: true}']) {
+      const out = await transformRows(`steps:\n  - chunk: {max_tokens: 5}\n  - dedup: ${dedup}\n`, two);
+      expect(out.rows.map((r) => r.text), dedup).toEqual([...firsts.values()]);
+    }
   });
 });

@@ -8,7 +8,8 @@
  * earlier ones), so its dup.near count is an upper bound of what this step drops.
  */
 import { z } from 'zod';
-import { nearDuplicateOptions, NearDuplicateIndex, normalizeText, parseValidationConfig, textHash64 } from '../../validation/index.js';
+import { ValidationError } from '../../../platform/errors.js';
+import { MAX_BAND_POSITIONS, nearDuplicateOptions, NearDuplicateIndex, normalizeText, parseValidationConfig, slotsFor, textHash64, U64Set } from '../../validation/index.js';
 import { asText, planOptionalField, textFieldOf, type StepKind } from '../types.js';
 
 const Near = z.strictObject({
@@ -36,14 +37,17 @@ export const dedupStep: StepKind<Options> = {
   options: Options,
   keepsSchema: true,
   plan: planOptionalField,
-  create(options, state) {
+  create(options, state, size) {
     const field = textFieldOf(options, state);
-    const seen = new Set<string>();
+    // Tables sized once from the records coming in (they still grow past it, e.g. after a chunk step):
+    // 64-bit keys in a typed-array set take ~17 bytes a record against ~117 for a Set of strings.
+    const expected = size?.inputRecords ?? 0;
+    const seen = options.exact ? new U64Set(slotsFor(expected)) : null;
     let near: NearDuplicateIndex | null = null;
     if (options.near !== false) {
       const n = Near.parse(options.near === true ? {} : options.near);
       const config = parseValidationConfig({ rules: { 'dup.near': { threshold: n.threshold, shingleWords: n.shingle_words, numPerm: n.num_perm, seed: n.seed } } });
-      near = new NearDuplicateIndex(nearDuplicateOptions(config));
+      near = new NearDuplicateIndex(nearDuplicateOptions(config), Math.min(expected, MAX_BAND_POSITIONS));
     }
     return {
       kind: 'record',
@@ -51,13 +55,12 @@ export const dedupStep: StepKind<Options> = {
         const normalized = normalizeText(asText(row[field]));
         // Blank records are not duplicates of each other (as in the report): filter_length drops them.
         if (normalized === '') return emit(row);
-        if (options.exact) {
+        if (seen) {
           const [hi, lo] = textHash64(normalized);
-          const key = `${hi}:${lo}`;
-          if (seen.has(key)) return;
-          seen.add(key);
+          if (!seen.add(hi, lo)) return;
         }
         if (near) {
+          if (near.size >= MAX_BAND_POSITIONS) throw nearIndexFull();
           const x = near.add(normalized);
           if (x >= 0 && near.repeatsEarlier(x)) return;
         }
@@ -66,3 +69,11 @@ export const dedupStep: StepKind<Options> = {
     };
   },
 };
+
+function nearIndexFull(): ValidationError {
+  return new ValidationError(
+    'dataset_transform_too_large',
+    `Near-duplicate dedup indexes at most ${MAX_BAND_POSITIONS.toLocaleString('en-US')} records, and this run reached that. Dedup a part at a time (a where step before it), or use exact: true, near: false.`,
+    { limit: MAX_BAND_POSITIONS },
+  );
+}
