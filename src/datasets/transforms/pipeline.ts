@@ -76,7 +76,7 @@ class JsonlWriter {
 
 /** Runs `recipe` (with the schema each step sees, from validateRecipe) over `parquet` in `scratch`. */
 export async function runPipeline(recipe: Recipe, states: SchemaState[], input: { parquet: string; records: number }, scratch: string, control: PipelineControl = {}): Promise<PipelineResult> {
-  const built: Built[] = recipe.steps.map((s, index) => ({ index, kind: s.kind, run: STEP_KINDS.get(s.kind)!.create(s.options, states[index]!, { inputRecords: input.records }) }));
+  const built: Built[] = recipe.steps.map((s, index) => ({ index, kind: s.kind, run: STEP_KINDS.get(s.kind)!.create(s.options, states[index]!) }));
   const stats: StepStats[] = built.map((b) => ({ step: `${b.index + 1}:${b.kind}`, records_in: 0, records_out: 0 }));
   let parquet = input.parquet;
   let count = input.records;

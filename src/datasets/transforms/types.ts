@@ -62,13 +62,7 @@ export interface StepKind<O> {
   keepsSchema: boolean;
   /** Checks fields against the schema at this point; returns the schema after the step. */
   plan(options: O, state: SchemaState, ctx: PlanContext): SchemaState | Promise<SchemaState>;
-  create(options: O, state: SchemaState, size?: RunSize): StepRun;
-}
-
-/** What a run knows of its size before it starts: steps that index records size their tables from it. */
-export interface RunSize {
-  /** Records entering the recipe (steps such as chunk may emit more: a starting size, not a bound). */
-  inputRecords: number;
+  create(options: O, state: SchemaState): StepRun;
 }
 
 /** A step kind with its option type forgotten: the registry's element (options were parsed by its own schema). */

@@ -17,4 +17,4 @@ export { normalizeText } from './normalize.js';
 export { NearDuplicateIndex, nearDuplicateOptions } from './dup-near.js';
 export { textHash64 } from './dup-exact.js';
 export { chooseBanding, candidateProbability, MAX_BAND_POSITIONS } from './lsh.js';
-export { slotsFor, U64Set } from './hash-table.js';
+export { U64Set } from './hash-table.js';

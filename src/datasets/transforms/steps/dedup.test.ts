@@ -60,14 +60,14 @@ describe('dedup', () => {
     expect(off.rows.map((r) => r.id)).toEqual(['a', 'first', 'later', 'blank1', 'blank2']);
   });
 
-  it('outgrows the size its tables start at (2 records in, over 1,000 chunks reaching dedup) and still drops every repeat', async () => {
-    // The tables are sized from the records entering the recipe; a chunk step multiplies them.
-    const text = Array.from({ length: 3000 }, (_, i) => `w${i}`).join(' ');
+  it('grows its tables past their starting size (2 records chunked into thousands) and still drops every repeat', async () => {
+    // 4,000+ distinct chunks: more than the exact set's first 4,096 slots hold at 70% load.
+    const text = Array.from({ length: 12_000 }, (_, i) => `w${i}`).join(' ');
     const two = [{ id: 'one', text }, { id: 'copy', text }];
     const chunked = (await transformRows('steps:\n  - chunk: {max_tokens: 5}\n', two)).rows;
     const firsts = new Map<string, unknown>();
     for (const r of chunked) if (!firsts.has(normalizeText(r.text as string))) firsts.set(normalizeText(r.text as string), r.text);
-    expect(firsts.size).toBeGreaterThan(500); // tables sized for 2 records grew past it
+    expect(firsts.size).toBeGreaterThan(3000);
     expect(chunked.length).toBe(2 * firsts.size);
     for (const dedup of ['{exact: true}', '{exact: true, near: true}', '{exact: false, near: true}']) {
       const out = await transformRows(`steps:\n  - chunk: {max_tokens: 5}\n  - dedup: ${dedup}\n`, two);

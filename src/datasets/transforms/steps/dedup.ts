@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../../../platform/errors.js';
-import { MAX_BAND_POSITIONS, nearDuplicateOptions, NearDuplicateIndex, normalizeText, parseValidationConfig, slotsFor, textHash64, U64Set } from '../../validation/index.js';
+import { MAX_BAND_POSITIONS, nearDuplicateOptions, NearDuplicateIndex, normalizeText, parseValidationConfig, textHash64, U64Set } from '../../validation/index.js';
 import { asText, planOptionalField, textFieldOf, type StepKind } from '../types.js';
 
 const Near = z.strictObject({
@@ -37,17 +37,17 @@ export const dedupStep: StepKind<Options> = {
   options: Options,
   keepsSchema: true,
   plan: planOptionalField,
-  create(options, state, size) {
+  create(options, state) {
     const field = textFieldOf(options, state);
-    // Tables sized once from the records coming in (they still grow past it, e.g. after a chunk step):
-    // 64-bit keys in a typed-array set take ~17 bytes a record against ~117 for a Set of strings.
-    const expected = size?.inputRecords ?? 0;
-    const seen = options.exact ? new U64Set(slotsFor(expected)) : null;
+    // 64-bit keys in a typed-array set: ~17–34 bytes a record outside the V8 heap, against ~117 on the
+    // heap (whose limit is the job's memoryMb) for a Set of strings; measured with 1M keys. Both indexes
+    // grow with what reaches them rather than being sized from the input: a where step before may pass few.
+    const seen = options.exact ? new U64Set() : null;
     let near: NearDuplicateIndex | null = null;
     if (options.near !== false) {
       const n = Near.parse(options.near === true ? {} : options.near);
       const config = parseValidationConfig({ rules: { 'dup.near': { threshold: n.threshold, shingleWords: n.shingle_words, numPerm: n.num_perm, seed: n.seed } } });
-      near = new NearDuplicateIndex(nearDuplicateOptions(config), Math.min(expected, MAX_BAND_POSITIONS));
+      near = new NearDuplicateIndex(nearDuplicateOptions(config));
     }
     return {
       kind: 'record',
