@@ -1,12 +1,14 @@
 /**
  * Picks the next token from one row of logits [V], per sequence, in Hugging Face's order:
  * penalties (repetition, frequency, presence) → temperature → top-k → top-p → min-p → draw.
- * Runs in JS over one row: O(V) except top-p, which sorts only the tokens that can be in the nucleus.
+ * Runs in JS over one row, O(V) (top-p included: nucleus.ts selects its cut instead of sorting).
  *
  * Log-probabilities are those of the model after the penalties (log-softmax of the penalized logits),
  * before temperature and truncation, so they do not depend on how the token was drawn.
  */
 import { Xoshiro128 } from '../data/prng.js';
+import { fastExp } from './fast-exp.js';
+import { nucleus } from './nucleus.js';
 import type { GenerateOptions } from './options.js';
 
 export interface TokenLogprob {
@@ -81,17 +83,31 @@ export class Sampler {
     const V = this.vocabSize;
     const keep = this.keep;
     const p = this.probs;
-    // top-k: keep logits ≥ the k-th largest (ties kept, as Hugging Face does).
-    let n = 0;
+    // top-k: keep logits ≥ the k-th largest (ties kept, as Hugging Face does). Without it every token
+    // is kept and p is indexed by token id directly (no `keep` indirection) until a truncation needs it.
+    let n = V;
+    let all = true;
     if (topK > 0 && topK < V) {
       const kth = x[topIndices(x, topK)[topK - 1]!]!;
+      n = 0;
       for (let i = 0; i < V; i++) if (x[i]! >= kth) keep[n++] = i;
-    } else for (let i = 0; i < V; i++) keep[n++] = i;
-    // Softmax of x / T over the kept tokens (unnormalized; `total` is their mass).
+      all = false;
+    }
+    // Softmax of x / T over the kept tokens (unnormalized; `total` is their mass). A NaN logit gets p = 0.
+    const invT = 1 / T;
     let max = -Infinity;
-    for (let j = 0; j < n; j++) max = Math.max(max, x[keep[j]!]!);
     let total = 0;
-    for (let j = 0; j < n; j++) total += p[j] = Math.exp((x[keep[j]!]! - max) / T);
+    if (all) {
+      for (let i = 0; i < V; i++) if (x[i]! > max) max = x[i]!;
+      for (let i = 0; i < V; i++) total += p[i] = fastExp((x[i]! - max) * invT);
+    } else {
+      for (let j = 0; j < n; j++) if (x[keep[j]!]! > max) max = x[keep[j]!]!;
+      for (let j = 0; j < n; j++) total += p[j] = fastExp((x[keep[j]!]! - max) * invT);
+    }
+    if (all && (topP < 1 || minP > 0)) {
+      for (let i = 0; i < V; i++) keep[i] = i;
+      all = false;
+    }
     if (topP < 1) [n, total] = nucleus(keep, p, n, total, topP);
     if (minP > 0) {
       // The top token has p = 1 (x = max); keep p ≥ minP × 1. The order of kept tokens is preserved.
@@ -105,36 +121,9 @@ export class Sampler {
       n = m;
     }
     let u = this.rng.nextFloat() * total;
-    for (let j = 0; j < n; j++) if ((u -= p[j]!) < 0) return keep[j]!;
-    return keep[n - 1]!; // rounding: u landed on the total
+    for (let j = 0; j < n; j++) if ((u -= p[j]!) < 0) return all ? j : keep[j]!;
+    return all ? n - 1 : keep[n - 1]!; // rounding: u landed on the total
   }
-}
-
-/**
- * Keeps the smallest set of most likely tokens whose mass is ≥ topP of `total` (in place, sorted by
- * probability, most likely first). Only tokens above a threshold that already holds that mass are sorted.
- */
-function nucleus(keep: Int32Array, p: Float64Array, n: number, total: number, topP: number): [number, number] {
-  const want = topP * total;
-  let thr = 1; // the max has p = 1
-  let cand = 0;
-  for (;;) {
-    thr /= 4;
-    let mass = 0;
-    cand = 0;
-    for (let j = 0; j < n; j++) if (p[j]! >= thr) (mass += p[j]!), cand++;
-    if (mass >= want || thr < 1e-300) break;
-  }
-  const order: number[] = [];
-  for (let j = 0; j < n; j++) if (p[j]! >= thr) order.push(j);
-  order.sort((a, b) => p[b]! - p[a]! || keep[a]! - keep[b]!);
-  const ids = order.map((j) => keep[j]!);
-  const ps = order.map((j) => p[j]!);
-  let mass = 0;
-  let m = 0;
-  while (m < ps.length && mass < want) mass += ps[m++]!;
-  for (let j = 0; j < m; j++) [keep[j], p[j]] = [ids[j]!, ps[j]!];
-  return [m, mass];
 }
 
 /** Index of the largest value (the first at ties). */
@@ -149,7 +138,7 @@ export function logSumExp(x: Float32Array): number {
   let max = -Infinity;
   for (let i = 0; i < x.length; i++) max = Math.max(max, x[i]!);
   let s = 0;
-  for (let i = 0; i < x.length; i++) s += Math.exp(x[i]! - max);
+  for (let i = 0; i < x.length; i++) s += fastExp(x[i]! - max);
   return max + Math.log(s);
 }
 
