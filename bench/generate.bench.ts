@@ -4,6 +4,8 @@
  * prefill tokens/s (one 128-token prompt), decode tokens/s at batch 1, and aggregate decode tokens/s
  * at batch 8 and 32 (every sequence one token per step), batch_scaling = b32 / b1 (target ≥ 8), and
  * ort_share_b1: the share of a batch-1 step spent inside ONNX Runtime's run (the rest is our JS).
+ * Sampling (support/sampling-cost.ts): µs per row to choose a token from a batch-32 step's logits (greedy,
+ * temperature 1, temperature 0.7 + top-p 0.9, greedy + logprobs), and what that adds to a batch-32 step.
  *
  * Variants differ only in the LinearFn every linear layer goes through: f32 (plainLinear), and the
  * int8 / int4 MatMulNBits linears of src/engine/quantize (block size 32).
@@ -29,6 +31,7 @@ import type { LinearFactory } from '../src/engine/generate/decoder-graph.js';
 import { quantizeLlama, quantizedLinear } from '../src/engine/quantize/index.js';
 import { buildByteLevelBpeTokenizer, exportGguf, type GgufExportType } from '../src/engine/formats/index.js';
 import { type LlamaCppDecode, llamaCppDecode, peerThreadCounts } from './support/llama-cpp-peer.js';
+import { samplingCostUs } from './support/sampling-cost.js';
 
 const PRESETS = (process.env.PRESETS ?? 'tiny,small').split(',') as PresetName[];
 const STEPS = Number(process.env.STEPS ?? 12);
@@ -146,9 +149,29 @@ async function measure(dec: StepDecoder): Promise<Omit<Figures, 'compile_s'>> {
   };
 }
 
+/** Sampling cost per row on a batch-32 step's logits, and its share beside that step (`b32TokensPerS`). */
+async function measureSampling(dec: StepDecoder, b32TokensPerS: number): Promise<Record<string, number>> {
+  const V = dec.cfg.vocabSize;
+  const bd = new BatchDecoder(dec);
+  await bd.add(Array.from({ length: 32 }, (_, b) => ({ id: b, tokens: prompt(b, PROMPT, V) })));
+  const logits = await bd.step(Array.from({ length: 32 }, (_, b) => (b * 17) % V));
+  const us = samplingCostUs(logits, V, ROUNDS);
+  const stepMs = (32 / b32TokensPerS) * 1000;
+  const figures: Record<string, number> = {};
+  for (const [k, x] of Object.entries(us)) figures[`${k}_us_row`] = x;
+  figures.t1_b32_ms = (32 * us.t1!) / 1000;
+  figures.t1_share_of_b32_step = figures.t1_b32_ms / (stepMs + figures.t1_b32_ms);
+  console.log(
+    `${dec.cfg.vocabSize}-token vocabulary, sampling per row: ${Object.entries(us).map(([k, x]) => `${k} ${x.toFixed(1)} µs`).join(', ')}; ` +
+      `temperature 1 at batch 32: ${figures.t1_b32_ms.toFixed(2)} ms beside a ${stepMs.toFixed(2)} ms step (${(100 * figures.t1_share_of_b32_step).toFixed(0)}% of the two)`,
+  );
+  return figures;
+}
+
 async function main(): Promise<void> {
   console.log(`generate bench: ${PRESETS.join(', ')}, ${THREADS} threads, ${STEPS} steps × best of ${ROUNDS}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machine)`);
   const results: Record<string, Figures & { llama_cpp_decode_tps_b1?: number | null; llama_cpp_threads?: number | null }> = {};
+  const sampling: Record<string, Record<string, number>> = {};
   const list = await variants();
   for (const name of PRESETS) {
     const cfg = preset(name);
@@ -160,6 +183,7 @@ async function main(): Promise<void> {
       const compile_s = (performance.now() - t0) / 1000;
       const f = { compile_s, ...(await measure(dec)) };
       results[`${name}_${v.name}`] = f;
+      if (v.name === 'f32') sampling[name] = await measureSampling(dec, f.decode_tps_b32);
       console.log(
         `${name} (${(countParams(cfg) / 1e6).toFixed(1)}M) ${v.name}: prefill ${f.prefill_tps.toFixed(0)} tok/s; decode b1 ${f.decode_tps_b1.toFixed(1)}, ` +
           `b8 ${f.decode_tps_b8.toFixed(1)}, b32 ${f.decode_tps_b32.toFixed(1)} tok/s; batch_scaling ${f.batch_scaling.toFixed(2)} (target ≥ 8); ` +
@@ -194,6 +218,7 @@ async function main(): Promise<void> {
       prefill_tps: round(top.prefill_tps),
       ...(top.llama_cpp_decode_tps_b1 ? { llama_cpp_ratio: round(top.decode_tps_b1 / top.llama_cpp_decode_tps_b1) } : {}),
       variants: perVariant,
+      sampling: Object.fromEntries(Object.entries(sampling).map(([k, f]) => [k, Object.fromEntries(Object.entries(f).map(([m, x]) => [m, round(x)]))])),
       threads: THREADS,
       load_avg_1m: round(loadavg()[0]),
     })}`,
