@@ -1,7 +1,8 @@
 /**
  * What choosing the next token costs on the host, per sequence per step: the Sampler (src/engine/generate)
  * over real logits rows, for the settings servers see most. Serving pays it once per row of every
- * decode step, beside the step itself.
+ * decode step, beside the step itself. The bench's models are random-init, so their logits are flat: the
+ * worst case for top-p, whose nucleus then holds most of the vocabulary (a trained model's is small).
  */
 import { parseGenerateOptions, type GenerateOptionsInput } from '../../src/engine/generate/options.js';
 import { Sampler } from '../../src/engine/generate/sampler.js';
