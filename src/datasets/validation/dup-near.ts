@@ -46,6 +46,8 @@ export interface NearDuplicateOptions {
 
 /** Streaming near-duplicate index: add records one by one, then read clusters. */
 export class NearDuplicateIndex {
+  /** Records one index can hold: the band tables address positions 0 … MAX_BAND_POSITIONS (2^24 − 2). */
+  static readonly capacity = MAX_BAND_POSITIONS + 1;
   private readonly words = new U32Buffer();
   private readonly shingles = new U32Buffer();
   private readonly signature: Uint32Array;
@@ -156,8 +158,7 @@ export function nearDuplicateOptions(config: ValidationConfig): NearDuplicateOpt
 export function nearDuplicateRule(config: ValidationConfig, expectedRecords = 0): Rule {
   const options = nearDuplicateOptions(config);
   const { severity, maxRecords } = config.rules['dup.near'];
-  // The band tables address at most 2^24 − 2 records.
-  const limit = Math.min(maxRecords, MAX_BAND_POSITIONS + 1);
+  const limit = Math.min(maxRecords, NearDuplicateIndex.capacity);
   const index = new NearDuplicateIndex(options, Math.min(expectedRecords, limit));
   // Every indexed record's id: cluster membership is only known at the end.
   const ids = new RecordIdColumn();

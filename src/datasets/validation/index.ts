@@ -16,5 +16,5 @@ export { hasControlChars, hasMojibake, hasReplacementChar } from './encoding.js'
 export { normalizeText } from './normalize.js';
 export { NearDuplicateIndex, nearDuplicateOptions } from './dup-near.js';
 export { textHash64 } from './dup-exact.js';
-export { chooseBanding, candidateProbability, MAX_BAND_POSITIONS } from './lsh.js';
+export { chooseBanding, candidateProbability } from './lsh.js';
 export { U64Set } from './hash-table.js';

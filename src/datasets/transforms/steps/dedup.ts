@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../../../platform/errors.js';
-import { MAX_BAND_POSITIONS, nearDuplicateOptions, NearDuplicateIndex, normalizeText, parseValidationConfig, textHash64, U64Set } from '../../validation/index.js';
+import { nearDuplicateOptions, NearDuplicateIndex, normalizeText, parseValidationConfig, textHash64, U64Set } from '../../validation/index.js';
 import { asText, planOptionalField, textFieldOf, type StepKind } from '../types.js';
 
 const Near = z.strictObject({
@@ -60,7 +60,7 @@ export const dedupStep: StepKind<Options> = {
           if (!seen.add(hi, lo)) return;
         }
         if (near) {
-          if (near.size >= MAX_BAND_POSITIONS) throw nearIndexFull();
+          if (near.size >= NearDuplicateIndex.capacity) throw nearIndexFull();
           const x = near.add(normalized);
           if (x >= 0 && near.repeatsEarlier(x)) return;
         }
@@ -73,7 +73,7 @@ export const dedupStep: StepKind<Options> = {
 function nearIndexFull(): ValidationError {
   return new ValidationError(
     'dataset_transform_too_large',
-    `Near-duplicate dedup indexes at most ${MAX_BAND_POSITIONS.toLocaleString('en-US')} records, and this run reached that. Dedup a part at a time (a where step before it), or use exact: true, near: false.`,
-    { limit: MAX_BAND_POSITIONS },
+    `Near-duplicate dedup indexes at most ${NearDuplicateIndex.capacity.toLocaleString('en-US')} records, and this run reached that. Dedup a part at a time (a where step before it), or use exact: true, near: false.`,
+    { limit: NearDuplicateIndex.capacity },
   );
 }
