@@ -7,7 +7,7 @@
 import { parseGenerateOptions, type GenerateOptionsInput } from '../../src/engine/generate/options.js';
 import { Sampler } from '../../src/engine/generate/sampler.js';
 
-export const SAMPLING_SETTINGS: Record<string, GenerateOptionsInput> = {
+const SAMPLING_SETTINGS: Record<string, GenerateOptionsInput> = {
   greedy: { temperature: 0 },
   t1: {}, // OpenAI's defaults: temperature 1, no truncation
   top_p: { temperature: 0.7, topP: 0.9 },
