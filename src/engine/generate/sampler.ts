@@ -7,7 +7,7 @@
  * before temperature and truncation, so they do not depend on how the token was drawn.
  */
 import { Xoshiro128 } from '../data/prng.js';
-import { fastExp } from './fast-exp.js';
+import { softmaxExp } from './fast-exp.js';
 import { nucleus } from './nucleus.js';
 import type { GenerateOptions } from './options.js';
 
@@ -99,10 +99,10 @@ export class Sampler {
     let total = 0;
     if (all) {
       for (let i = 0; i < V; i++) if (x[i]! > max) max = x[i]!;
-      for (let i = 0; i < V; i++) total += p[i] = fastExp((x[i]! - max) * invT);
+      for (let i = 0; i < V; i++) total += p[i] = softmaxExp((x[i]! - max) * invT);
     } else {
       for (let j = 0; j < n; j++) if (x[keep[j]!]! > max) max = x[keep[j]!]!;
-      for (let j = 0; j < n; j++) total += p[j] = fastExp((x[keep[j]!]! - max) * invT);
+      for (let j = 0; j < n; j++) total += p[j] = softmaxExp((x[keep[j]!]! - max) * invT);
     }
     if (all && (topP < 1 || minP > 0)) {
       for (let i = 0; i < V; i++) keep[i] = i;
@@ -138,7 +138,7 @@ export function logSumExp(x: Float32Array): number {
   let max = -Infinity;
   for (let i = 0; i < x.length; i++) max = Math.max(max, x[i]!);
   let s = 0;
-  for (let i = 0; i < x.length; i++) s += fastExp(x[i]! - max);
+  for (let i = 0; i < x.length; i++) s += softmaxExp(x[i]! - max);
   return max + Math.log(s);
 }
 
