@@ -85,11 +85,13 @@ describe('GenerationEngine', () => {
   });
 
   it('stops on text through detokenize; streamed text never contains the stop string', async () => {
-    const detokenize = (ids: readonly number[]): string => ids.map((i) => String.fromCharCode(65 + (i % 26))).join('');
+    let calls = 0;
+    const detokenize = (ids: readonly number[]): string => (calls++, ids.map((i) => String.fromCharCode(65 + (i % 26))).join(''));
     const out = await alone(prompts.b, { temperature: 0, maxTokens: 10 });
     const full = detokenize(out);
     const stop = full.slice(5, 7);
     const e = engine({ detokenize });
+    calls = 0;
     const s = e.generate(prompts.b, { temperature: 0, maxTokens: 10, stopText: [stop] });
     let streamed = '';
     for await (const t of s) streamed += t.text;
@@ -98,6 +100,7 @@ describe('GenerationEngine', () => {
     expect(r.text).toBe(full.slice(0, full.indexOf(stop)));
     expect(streamed.includes(stop)).toBe(false);
     expect(r.text!.startsWith(streamed)).toBe(true);
+    expect(calls).toBe(e.stats.tokens); // once per accepted token: streaming and the stop check share it
   });
 
   it('honours maxTokens, the context limit, cancel, and returns logprobs per token', async () => {

@@ -172,13 +172,13 @@ export class GenerationEngine {
   }
 
   private flushStream(s: Sequence): void {
-    const text = this.opts.detokenize ? s.stop.text() : '';
+    const text = s.stop.text();
     for (; s.streamed < s.stop.released; s.streamed++) {
       const c = s.choices[s.streamed]!;
       const t: GeneratedToken = { id: c.id, index: s.streamed };
       if (this.opts.detokenize) {
-        // Text up to the end of this token (prefix-stable detokenization).
-        const end = this.opts.detokenize(s.stop.tokens.slice(0, s.streamed + 1)).length;
+        // Text up to the end of this token (prefix-stable detokenization): the stop filter detokenized it once.
+        const end = s.stop.textEnd(s.streamed);
         t.text = text.slice(s.textAt, end);
         s.textAt = end;
       }

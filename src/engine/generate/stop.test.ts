@@ -53,6 +53,20 @@ describe('stop filter', () => {
     expect(f.text()).toBe('cxyz');
   });
 
+  it('detokenizes once per token and cuts the text of a token stop by the recorded ends', () => {
+    let calls = 0;
+    const counted = (ids: readonly number[]): string => (calls++, letters(ids));
+    const f = new StopFilter([[2, 3]], ['zz'], counted);
+    for (const t of [0, 4, 1]) expect(f.push(t)).toBe(false);
+    expect(f.textEnd(0)).toBe(2);
+    expect(f.textEnd(2)).toBe(6);
+    f.push(2);
+    expect(f.push(3)).toBe(true); // [2, 3] = "de"
+    expect(calls).toBe(5);
+    expect(f.tokens).toEqual([0, 4, 1]);
+    expect(f.text()).toBe('abxyzc');
+  });
+
   it('asks for detokenize when stop strings are given without it', () => {
     expect(() => new StopFilter([], ['x'])).toThrow(/stopText needs a detokenize function/);
   });

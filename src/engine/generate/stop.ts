@@ -13,7 +13,7 @@ export class StopFilter {
   /** Tokens [0, released) are final and may be streamed. */
   released = 0;
   stopped = false;
-  /** Text length after each token (text stops only). */
+  /** Text length after each token (with detokenize). */
   private readonly ends: number[] = [];
   private textSoFar = '';
 
@@ -29,6 +29,11 @@ export class StopFilter {
   push(id: number): boolean {
     if (this.stopped) throw new Error('StopFilter: push after a stop');
     this.tokens.push(id);
+    if (this.detokenize) {
+      // The one detokenization per token: the text of every prefix is a prefix of this (prefix-stable).
+      this.textSoFar = this.detokenize(this.tokens);
+      this.ends.push(this.textSoFar.length);
+    }
     if (this.matchTokens() || this.matchText()) return (this.stopped = true);
     this.released = Math.min(this.safeByTokens(), this.safeByText());
     return false;
@@ -39,9 +44,14 @@ export class StopFilter {
     this.released = this.tokens.length;
   }
 
-  /** The output text (cut before a text stop). Needs detokenize. */
+  /** The output text (cut before a text stop); '' without detokenize. */
   text(): string {
-    return this.detokenize ? (this.stopText.length ? this.textSoFar : this.detokenize(this.tokens)) : '';
+    return this.textSoFar;
+  }
+
+  /** The length of the text up to the end of token i (i < tokens.length); needs detokenize. */
+  textEnd(i: number): number {
+    return this.ends[i]!;
   }
 
   private matchTokens(): boolean {
@@ -53,7 +63,8 @@ export class StopFilter {
       if (hit) {
         t.length -= s.length;
         this.released = t.length;
-        if (this.detokenize && this.stopText.length) this.textSoFar = this.detokenize(t);
+        this.ends.length = t.length;
+        this.textSoFar = this.textSoFar.slice(0, this.ends.at(-1) ?? 0);
         return true;
       }
     }
@@ -62,21 +73,18 @@ export class StopFilter {
 
   private matchText(): boolean {
     if (this.stopText.length === 0) return false;
-    const text = this.detokenize!(this.tokens);
-    this.ends.push(text.length);
+    const text = this.textSoFar;
     let at = -1;
     for (const s of this.stopText) {
       const i = text.indexOf(s);
       if (i >= 0 && (at < 0 || i < at)) at = i;
     }
-    if (at < 0) {
-      this.textSoFar = text;
-      return false;
-    }
+    if (at < 0) return false;
     // Keep the tokens whose text ends before the stop string; the text is cut exactly there.
     let keep = 0;
     while (keep < this.tokens.length && this.ends[keep]! <= at) keep++;
     this.tokens.length = keep;
+    this.ends.length = keep;
     this.released = keep;
     this.textSoFar = text.slice(0, at);
     return true;
