@@ -4,7 +4,7 @@
  * the final name (readers such as llama.cpp would otherwise load a truncated file).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FormatError } from './format-error.js';
 
@@ -51,18 +51,44 @@ export async function writeFolderAtomically(dir: string, fill: (tempDir: string)
   if (existing !== undefined && existing.length > 0) {
     throw new FormatError('bad_input', `${dir} already exists and is not empty (${existing.slice(0, 4).join(', ')}…); export into a new or empty folder`);
   }
+  await buildFolder(dir, fill, existing !== undefined);
+}
+
+/** Builds a folder as writeFolderAtomically does, but `dir` must not exist at all: adapters and checkpoints are never overwritten. */
+export async function writeNewFolderAtomically(dir: string, fill: (tempDir: string) => Promise<void>): Promise<void> {
+  const exists = await access(dir).then(
+    () => true,
+    () => false,
+  );
+  if (exists) throw new FormatError('bad_input', `${dir} already exists; adapters and checkpoints are never overwritten, save to a new directory`);
+  await buildFolder(dir, fill, false);
+}
+
+/** `fill` on a temp sibling of `dir`, then the rename (over `dir` when `replaceEmpty`); on error the temp folder is removed. */
+async function buildFolder(dir: string, fill: (tempDir: string) => Promise<void>, replaceEmpty: boolean): Promise<void> {
   await mkdir(dirname(dir), { recursive: true });
   const temp = tempName(dir);
   await mkdir(temp);
   try {
     await fill(temp);
-    if (existing !== undefined) await rmdir(dir);
+    if (replaceEmpty) await rmdir(dir);
     await rename(temp, dir);
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
     throw err;
   }
   await syncDirectory(dirname(dir));
+}
+
+/** Writes a new text file (never over an existing one) and fsyncs it. */
+export async function writeTextDurably(path: string, text: string): Promise<void> {
+  const file = await open(path, 'wx');
+  try {
+    await file.writeFile(text, 'utf8');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
 }
 
 /** Makes a rename durable; not every platform can fsync a directory, which is fine. */

@@ -11,12 +11,12 @@
  * A [in, r] and B [r, out] are transposed on the way out and back on the way in.
  * The directory is written atomically (a temp sibling, then one rename) and never overwritten.
  */
-import { randomUUID } from 'node:crypto';
-import { access, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { LORA_HF_MODULES, type LoraConfig, type LoraParamSpec, type LoraTarget, loraNumParams, loraParamSpecs, loraSpecSize, parseLoraConfig } from '../nn/lora.js';
 import type { LlamaConfig } from '../nn/presets.js';
+import { writeNewFolderAtomically, writeTextDurably } from './atomic-write.js';
 import { FormatError } from './format-error.js';
 import { SafetensorsFile, type SafetensorsTensor, writeSafetensors } from './safetensors.js';
 
@@ -150,7 +150,7 @@ export interface PeftAdapter {
 
 /** Writes `dir` with adapter_config.json + adapter_model.safetensors, atomically. Fails if `dir` exists. */
 export async function savePeftAdapter(dir: string, cfg: LlamaConfig, lora: LoraConfig, adapters: Float32Array, opts: { baseModel?: string | null } = {}): Promise<void> {
-  await writeDirAtomically(dir, (tmp) => writePeftFiles(tmp, cfg, lora, adapters, opts.baseModel ?? null));
+  await writeNewFolderAtomically(dir, (tmp) => writePeftFiles(tmp, cfg, lora, adapters, opts.baseModel ?? null));
 }
 
 /** Writes the two PEFT files into an existing (temp) directory; savePeftAdapter is the atomic entry point. */
@@ -175,38 +175,6 @@ export async function loadPeftAdapter(dir: string, cfg: LlamaConfig): Promise<Pe
   const file = await SafetensorsFile.open(join(dir, PEFT_FILES.weights));
   try {
     return { lora, adapters: await fromPeftTensors(file, cfg, lora, { exhaustive: true }), baseModel: c.base_model_name_or_path ?? null };
-  } finally {
-    await file.close();
-  }
-}
-
-/** Runs `fill(tmp)` on a temp sibling of `dir`, then renames it to `dir`; never overwrites. */
-export async function writeDirAtomically(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  const exists = await access(dir).then(
-    () => true,
-    () => false,
-  );
-  if (exists) throw new FormatError('bad_input', `${dir} already exists; adapters and checkpoints are never overwritten, save to a new directory`);
-  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${randomUUID()}`);
-  await mkdir(tmp, { recursive: true });
-  try {
-    await fill(tmp);
-    await rename(tmp, dir);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  const handle = await open(dirname(dir), 'r').catch(() => undefined); // make the rename durable where possible
-  await handle?.sync().catch(() => undefined);
-  await handle?.close();
-}
-
-/** Writes a new text file and fsyncs it. */
-export async function writeTextDurably(path: string, text: string): Promise<void> {
-  const file = await open(path, 'wx');
-  try {
-    await file.writeFile(text, 'utf8');
-    await file.sync();
   } finally {
     await file.close();
   }

@@ -11,11 +11,11 @@
  * A reader never sees a half-written checkpoint under its final name; a crash leaves only a
  * `.<name>.tmp-*` sibling. Checkpoints are never overwritten: saving to an existing directory fails.
  */
-import { randomUUID } from 'node:crypto';
-import { access, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { samplerCursorSchema } from '../data/batch-sampler.js';
+import { writeNewFolderAtomically, writeTextDurably } from '../formats/atomic-write.js';
 import { SafetensorsFile, writeSafetensors, type SafetensorsTensor } from '../formats/safetensors.js';
 import { llamaParamSpecs, type ParamSpec } from '../nn/llama.js';
 import { llamaConfigSchema } from '../nn/presets.js';
@@ -87,20 +87,13 @@ async function fromHfTensors(file: SafetensorsFile, specs: ParamSpec[], into: Fl
 export async function writeCheckpoint(dir: string, opt: OptimizerState, state: TrainerState): Promise<void> {
   if (await exists(dir)) throw new Error(`checkpoint ${dir} already exists; checkpoints are never overwritten, save to a new directory (e.g. step-${String(state.step).padStart(6, '0')})`);
   const specs = llamaParamSpecs(state.config);
-  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${randomUUID()}`);
-  await mkdir(tmp, { recursive: true });
-  try {
+  await writeNewFolderAtomically(dir, async (tmp) => {
     const metadata = { format: 'pt' }; // what transformers expects of a PyTorch state dict
     await writeSafetensors(join(tmp, CHECKPOINT_FILES.model), toHfTensors(specs, opt.params), { metadata });
     const moments = new Map([...toHfTensors(specs, opt.m, '.exp_avg'), ...toHfTensors(specs, opt.v, '.exp_avg_sq')]);
     await writeSafetensors(join(tmp, CHECKPOINT_FILES.optimizer), moments, { metadata });
-    await writeDurably(join(tmp, CHECKPOINT_FILES.state), `${JSON.stringify(trainerStateSchema.parse(state), null, 2)}\n`);
-    await rename(tmp, dir);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  await syncDir(dirname(dir));
+    await writeTextDurably(join(tmp, CHECKPOINT_FILES.state), `${JSON.stringify(trainerStateSchema.parse(state), null, 2)}\n`);
+  });
 }
 
 /** Reads a checkpoint: its validated state.json and the parameters + moments as flat [N] buffers. */
@@ -141,22 +134,4 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function writeDurably(path: string, text: string): Promise<void> {
-  const file = await open(path, 'wx');
-  try {
-    await file.writeFile(text, 'utf8');
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-}
-
-/** Makes a rename durable where the platform can fsync a directory. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r').catch(() => undefined);
-  if (handle === undefined) return;
-  await handle.sync().catch(() => undefined);
-  await handle.close();
 }

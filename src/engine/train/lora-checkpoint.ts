@@ -14,7 +14,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PEFT_FILES, fromPeftTensors, toPeftTensors, writeDirAtomically, writePeftFiles, writeTextDurably } from '../formats/peft.js';
+import { writeNewFolderAtomically, writeTextDurably } from '../formats/atomic-write.js';
+import { PEFT_FILES, fromPeftTensors, toPeftTensors, writePeftFiles } from '../formats/peft.js';
 import { SafetensorsFile, writeSafetensors } from '../formats/safetensors.js';
 import { loraConfigSchema } from '../nn/lora.js';
 import { llamaConfigSchema } from '../nn/presets.js';
@@ -51,7 +52,7 @@ export type LoraTrainerState = z.infer<typeof loraTrainerStateSchema>;
 /** Writes a LoRA checkpoint directory atomically. Fails if `dir` already exists. */
 export async function writeLoraCheckpoint(dir: string, opt: LoraOptimizerState, state: LoraTrainerState): Promise<void> {
   const s = loraTrainerStateSchema.parse(state);
-  await writeDirAtomically(dir, async (tmp) => {
+  await writeNewFolderAtomically(dir, async (tmp) => {
     await writePeftFiles(tmp, s.config, s.lora, opt.params, s.base.name);
     const moments = new Map([...toPeftTensors(s.config, s.lora, opt.m, '.exp_avg'), ...toPeftTensors(s.config, s.lora, opt.v, '.exp_avg_sq')]);
     await writeSafetensors(join(tmp, LORA_CHECKPOINT_FILES.optimizer), moments, { metadata: { format: 'pt' } });
