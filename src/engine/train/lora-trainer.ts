@@ -24,12 +24,11 @@ import type { SessionOptions } from '../onnx/session.js';
 import { savePeftAdapter } from '../formats/peft.js';
 import type { AdamWOptions } from '../optim/adamw.js';
 import { LORA_ADAMW_DEFAULTS, LoraTrainStep, buildLoraEvalLoss } from '../optim/lora-train-step.js';
-import { type LrSchedule, lrAt, lrScheduleSchema } from '../optim/schedule.js';
+import { type LrSchedule, lrScheduleSchema } from '../optim/schedule.js';
 import { MicroBatchFeeds } from './batch-feed.js';
 import { type EvalResult, LossEvaluator } from './eval-loss.js';
 import { type LoraTrainerState, readLoraCheckpoint, writeLoraCheckpoint } from './lora-checkpoint.js';
-import { NonFiniteGuard } from './non-finite.js';
-import type { TrainStepReport } from './trainer.js';
+import { RunProgress, type TrainStepReport, checkRunShape } from './run-progress.js';
 
 export interface LoraTrainerOptions {
   batch: number; // B: rows per optimizer step
@@ -52,8 +51,6 @@ export interface LoraTrainerOptions {
 type Resolved = Required<Omit<LoraTrainerOptions, 'session' | 'initialAdapters'>>;
 
 export class LoraTrainer {
-  private stepsTaken: number;
-  private tokensSeen: number;
   private evaluator?: LossEvaluator;
 
   private constructor(
@@ -62,13 +59,9 @@ export class LoraTrainer {
     private readonly opts: Resolved,
     private readonly train: LoraTrainStep,
     private readonly feeds: MicroBatchFeeds,
-    private readonly guard: NonFiniteGuard,
+    private readonly progress: RunProgress,
     private readonly session: SessionOptions | undefined,
-    counters: { step: number; tokensSeen: number },
-  ) {
-    this.stepsTaken = counters.step;
-    this.tokensSeen = counters.tokensSeen;
-  }
+  ) {}
 
   /** Compiles the LoRA step for `base` and a batch shape; the adapter starts from the seeded init. */
   static async create(base: LoraBase, lora: LoraConfigInput, options: LoraTrainerOptions): Promise<LoraTrainer> {
@@ -105,15 +98,11 @@ export class LoraTrainer {
       baseModel: options.baseModel ?? null,
     };
     const { batch: B, seqLen: T, microBatches: k } = opts;
-    for (const [name, v] of Object.entries({ batch: B, seqLen: T, microBatches: k, evalBatch: opts.evalBatch })) {
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`LoraTrainer: ${name} must be a positive integer, got ${v}`);
-    }
-    if (B % k !== 0) throw new Error(`LoraTrainer: batch ${B} must be divisible by microBatches ${k} (each micro-batch has B/k rows)`);
-    if (opts.seqLen > cfg.maxSeqLen) throw new Error(`LoraTrainer: seqLen ${opts.seqLen} exceeds the model's maxSeqLen ${cfg.maxSeqLen}`);
+    checkRunShape('LoraTrainer', { batch: B, seqLen: T, microBatches: k, evalBatch: opts.evalBatch }, cfg.maxSeqLen);
     const train = await LoraTrainStep.create(base, lora, { batch: B / k, seqLen: T }, { adamw: opts.adamw, session: options.session, seed: opts.seed, initial: options.initialAdapters });
-    const guard = new NonFiniteGuard(opts.maxNonFiniteInARow, saved?.counters.skippedSteps, saved?.counters.nonFiniteInARow);
+    const progress = RunProgress.start(opts.maxNonFiniteInARow, saved);
     const feeds = new MicroBatchFeeds(k, B / k, T, cfg.vocabSize);
-    return new LoraTrainer(base, lora, opts, train, feeds, guard, options.session, { step: saved?.step ?? 0, tokensSeen: saved?.counters.tokensSeen ?? 0 });
+    return new LoraTrainer(base, lora, opts, train, feeds, progress, options.session);
   }
 
   /** The current adapter [Na], loraParamSpecs layout (a view; valid until the next step). */
@@ -123,21 +112,14 @@ export class LoraTrainer {
 
   /** Counters since the run began (across resumes). */
   get counters(): { step: number; optimizerStep: number; skippedSteps: number; nonFiniteInARow: number; tokensSeen: number } {
-    return { step: this.stepsTaken, optimizerStep: this.train.stepCount, skippedSteps: this.guard.skippedTotal, nonFiniteInARow: this.guard.inARow, tokensSeen: this.tokensSeen };
+    return this.progress.report(this.train.stepCount);
   }
 
   /** One optimizer step on `batch` ([B·T] inputs and targets, −100 = not scored). Throws NonFiniteLossError after too many bad steps in a row. */
   async step(batch: TokenBatch): Promise<TrainStepReport> {
     const t0 = performance.now();
-    const { batch: B, seqLen: T, microBatches: k } = this.opts;
-    const micro = this.feeds.load(batch).micro;
-    const lr = lrAt(this.stepsTaken, this.opts.schedule);
-    const r = k === 1 ? await this.train.step(micro[0]!.tokens, micro[0]!.targets, lr) : await this.train.stepAccumulated(micro, lr);
-    this.stepsTaken++;
-    this.tokensSeen += B * T;
-    const seconds = (performance.now() - t0) / 1000;
-    this.guard.record(r.skipped, this.stepsTaken, r.loss, r.gradNorm);
-    return { step: this.stepsTaken, loss: r.loss, gradNorm: r.gradNorm, lr, seconds, tokensPerSecond: (B * T) / seconds, skipped: r.skipped };
+    const { batch: B, seqLen: T } = this.opts;
+    return this.progress.take(this.train, this.feeds.load(batch).micro, this.opts.schedule, B * T, t0);
   }
 
   /** Mean loss and perplexity of the adapted model over every scored target of `batches` (no dropout). */
@@ -153,7 +135,7 @@ export class LoraTrainer {
     return {
       format: 'crucible-lora-checkpoint',
       version: 1,
-      step: this.stepsTaken,
+      step: this.progress.step,
       optimizerStep: this.train.stepCount,
       config: parseLlamaConfig(this.base.cfg),
       lora: this.lora,
@@ -164,7 +146,7 @@ export class LoraTrainer {
       seed,
       maxNonFiniteInARow,
       dropout: this.train.state().dropout,
-      counters: { skippedSteps: this.guard.skippedTotal, nonFiniteInARow: this.guard.inARow, tokensSeen: this.tokensSeen },
+      counters: this.progress.counters(),
     };
   }
 

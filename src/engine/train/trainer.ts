@@ -18,12 +18,14 @@ import type { TokenShardReader } from '../data/token-shard-reader.js';
 import { parseLlamaConfig, type LlamaConfig } from '../nn/presets.js';
 import type { SessionOptions } from '../onnx/session.js';
 import { ADAMW_DEFAULTS, type AdamWOptions } from '../optim/adamw.js';
-import { lrAt, lrScheduleSchema, type LrSchedule } from '../optim/schedule.js';
+import { lrScheduleSchema, type LrSchedule } from '../optim/schedule.js';
 import { LlamaTrainStep } from '../optim/train-step.js';
 import { MicroBatchFeeds } from './batch-feed.js';
 import { readCheckpoint, writeCheckpoint, type TrainerState } from './checkpoint.js';
 import { type EvalResult, LossEvaluator } from './eval-loss.js';
-import { NonFiniteGuard } from './non-finite.js';
+import { RunProgress, type TrainStepReport, checkRunShape } from './run-progress.js';
+
+export type { TrainStepReport } from './run-progress.js';
 
 export interface TrainerOptions {
   batch: number; // B: rows per optimizer step
@@ -45,22 +47,9 @@ export interface TrainerOptions {
   initialParams?: Float32Array;
 }
 
-/** What one step reports. */
-export interface TrainStepReport {
-  step: number; // 1-based number of this step
-  loss: number; // mean over the batch (over micro-batches when accumulating)
-  gradNorm: number; // global L2 norm before clipping
-  lr: number;
-  seconds: number; // wall time, batch drawing included
-  tokensPerSecond: number;
-  skipped: boolean; // non-finite loss or gradient: the update was dropped
-}
-
 type Resolved = Required<Omit<TrainerOptions, 'shards' | 'session' | 'initialParams'>>;
 
 export class Trainer {
-  private stepsTaken: number;
-  private tokensSeen: number;
   private evaluator?: LossEvaluator;
 
   private constructor(
@@ -69,13 +58,9 @@ export class Trainer {
     private readonly train: LlamaTrainStep,
     private readonly feeds: MicroBatchFeeds,
     private readonly sampler: BatchSampler | undefined,
-    private readonly guard: NonFiniteGuard,
+    private readonly progress: RunProgress,
     private readonly session: SessionOptions | undefined,
-    counters: { step: number; tokensSeen: number },
-  ) {
-    this.stepsTaken = counters.step;
-    this.tokensSeen = counters.tokensSeen;
-  }
+  ) {}
 
   /** Compiles the step graph(s) for a model and batch shape; the parameters start from the seeded init. */
   static async create(config: LlamaConfig, options: TrainerOptions): Promise<Trainer> {
@@ -121,17 +106,13 @@ export class Trainer {
       evalBatch: options.evalBatch ?? options.batch,
     };
     const { batch: B, seqLen: T, microBatches: k } = opts;
-    for (const [name, v] of Object.entries({ batch: B, seqLen: T, microBatches: k, evalBatch: opts.evalBatch })) {
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`Trainer: ${name} must be a positive integer, got ${v}`);
-    }
-    if (B % k !== 0) throw new Error(`Trainer: batch ${B} must be divisible by microBatches ${k} (each micro-batch has B/k rows)`);
-    if (T > cfg.maxSeqLen) throw new Error(`Trainer: seqLen ${T} exceeds the model's maxSeqLen ${cfg.maxSeqLen}`);
-    const guard = new NonFiniteGuard(opts.maxNonFiniteInARow, saved?.counters.skippedSteps, saved?.counters.nonFiniteInARow);
+    checkRunShape('Trainer', { batch: B, seqLen: T, microBatches: k, evalBatch: opts.evalBatch }, cfg.maxSeqLen);
+    const progress = RunProgress.start(opts.maxNonFiniteInARow, saved);
     let sampler: BatchSampler | undefined;
     if (options.shards !== undefined) sampler = saved?.sampler ? BatchSampler.resume(options.shards, saved.sampler) : BatchSampler.create(options.shards, { seed: opts.seed });
     const train = await LlamaTrainStep.create(cfg, { batch: B / k, seqLen: T }, { adamw: opts.adamw, session: options.session, seed: opts.seed, initial: options.initialParams });
     const feeds = new MicroBatchFeeds(k, B / k, T, cfg.vocabSize);
-    return new Trainer(cfg, opts, train, feeds, sampler, guard, options.session, { step: saved?.step ?? 0, tokensSeen: saved?.counters.tokensSeen ?? 0 });
+    return new Trainer(cfg, opts, train, feeds, sampler, progress, options.session);
   }
 
   /** The current parameters, laid out as llamaParamSpecs (a view; valid until the next step). */
@@ -141,7 +122,7 @@ export class Trainer {
 
   /** Counters since the run began (across resumes). */
   get counters(): { step: number; optimizerStep: number; skippedSteps: number; nonFiniteInARow: number; tokensSeen: number } {
-    return { step: this.stepsTaken, optimizerStep: this.train.stepCount, skippedSteps: this.guard.skippedTotal, nonFiniteInARow: this.guard.inARow, tokensSeen: this.tokensSeen };
+    return this.progress.report(this.train.stepCount);
   }
 
   /**
@@ -151,16 +132,10 @@ export class Trainer {
    */
   async step(batch?: TokenBatch): Promise<TrainStepReport> {
     const t0 = performance.now();
-    const { batch: B, seqLen: T, microBatches: k } = this.opts;
+    const { batch: B, seqLen: T } = this.opts;
     if (batch === undefined && this.sampler === undefined) throw new Error('Trainer.step: no batch given, and the trainer has no shards to sample from (pass options.shards)');
     this.feeds.load(batch ?? this.sampler!.nextBatch(B, T));
-    const lr = lrAt(this.stepsTaken, this.opts.schedule);
-    const r = k === 1 ? await this.train.step(this.feeds.micro[0]!.tokens, this.feeds.micro[0]!.targets, lr) : await this.train.stepAccumulated(this.feeds.micro, lr);
-    this.stepsTaken++;
-    this.tokensSeen += B * T;
-    const seconds = (performance.now() - t0) / 1000;
-    this.guard.record(r.skipped, this.stepsTaken, r.loss, r.gradNorm);
-    return { step: this.stepsTaken, loss: r.loss, gradNorm: r.gradNorm, lr, seconds, tokensPerSecond: (B * T) / seconds, skipped: r.skipped };
+    return this.progress.take(this.train, this.feeds.micro, this.opts.schedule, B * T, t0);
   }
 
   /** Mean loss and perplexity over every scored target of `batches` (forward only; e.g. from data.evalBatches). */
@@ -175,7 +150,7 @@ export class Trainer {
     return {
       format: 'crucible-train-checkpoint',
       version: 1,
-      step: this.stepsTaken,
+      step: this.progress.step,
       optimizerStep: this.train.stepCount,
       config: this.config,
       shape: { batch, seqLen, microBatches },
@@ -184,7 +159,7 @@ export class Trainer {
       seed,
       maxNonFiniteInARow,
       sampler: this.sampler?.cursor() ?? null,
-      counters: { skippedSteps: this.guard.skippedTotal, nonFiniteInARow: this.guard.inARow, tokensSeen: this.tokensSeen },
+      counters: this.progress.counters(),
     };
   }
 
