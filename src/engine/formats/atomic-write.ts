@@ -54,13 +54,16 @@ export async function writeFolderAtomically(dir: string, fill: (tempDir: string)
   await buildFolder(dir, fill, existing !== undefined);
 }
 
-/** Builds a folder as writeFolderAtomically does, but `dir` must not exist at all: adapters and checkpoints are never overwritten. */
-export async function writeNewFolderAtomically(dir: string, fill: (tempDir: string) => Promise<void>): Promise<void> {
+/**
+ * Builds a folder as writeFolderAtomically does, but `dir` must not exist at all: adapters and checkpoints
+ * are never overwritten. `existsError` gives the caller's own error for an existing `dir`.
+ */
+export async function writeNewFolderAtomically(dir: string, fill: (tempDir: string) => Promise<void>, existsError?: () => Error): Promise<void> {
   const exists = await access(dir).then(
     () => true,
     () => false,
   );
-  if (exists) throw new FormatError('bad_input', `${dir} already exists; adapters and checkpoints are never overwritten, save to a new directory`);
+  if (exists) throw existsError?.() ?? new FormatError('bad_input', `${dir} already exists; adapters and checkpoints are never overwritten, save to a new directory`);
   await buildFolder(dir, fill, false);
 }
 

@@ -11,7 +11,7 @@
  * A reader never sees a half-written checkpoint under its final name; a crash leaves only a
  * `.<name>.tmp-*` sibling. Checkpoints are never overwritten: saving to an existing directory fails.
  */
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { samplerCursorSchema } from '../data/batch-sampler.js';
@@ -85,15 +85,15 @@ async function fromHfTensors(file: SafetensorsFile, specs: ParamSpec[], into: Fl
 
 /** Writes a checkpoint directory atomically. Fails if `dir` already exists. */
 export async function writeCheckpoint(dir: string, opt: OptimizerState, state: TrainerState): Promise<void> {
-  if (await exists(dir)) throw new Error(`checkpoint ${dir} already exists; checkpoints are never overwritten, save to a new directory (e.g. step-${String(state.step).padStart(6, '0')})`);
   const specs = llamaParamSpecs(state.config);
+  const existsError = (): Error => new Error(`checkpoint ${dir} already exists; checkpoints are never overwritten, save to a new directory (e.g. step-${String(state.step).padStart(6, '0')})`);
   await writeNewFolderAtomically(dir, async (tmp) => {
     const metadata = { format: 'pt' }; // what transformers expects of a PyTorch state dict
     await writeSafetensors(join(tmp, CHECKPOINT_FILES.model), toHfTensors(specs, opt.params), { metadata });
     const moments = new Map([...toHfTensors(specs, opt.m, '.exp_avg'), ...toHfTensors(specs, opt.v, '.exp_avg_sq')]);
     await writeSafetensors(join(tmp, CHECKPOINT_FILES.optimizer), moments, { metadata });
     await writeTextDurably(join(tmp, CHECKPOINT_FILES.state), `${JSON.stringify(trainerStateSchema.parse(state), null, 2)}\n`);
-  });
+  }, existsError);
 }
 
 /** Reads a checkpoint: its validated state.json and the parameters + moments as flat [N] buffers. */
@@ -127,11 +127,4 @@ export async function readCheckpoint(dir: string): Promise<{ state: TrainerState
     await moments.close();
   }
   return { state, optimizer };
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
