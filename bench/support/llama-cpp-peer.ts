@@ -36,8 +36,8 @@ export async function llamaCppDecode(ggufPath: string, opts: { prompt: number[];
   const model = await llama.loadModel({ modelPath: ggufPath });
   try {
     let best: LlamaCppDecode | null = null;
+    const contextSize = opts.prompt.length + opts.tokens + 8;
     for (const threads of opts.threads) {
-      const contextSize = opts.prompt.length + opts.tokens + 8;
       const context = await model.createContext({ contextSize, batchSize: Math.max(64, opts.prompt.length), threads });
       try {
         const sequence = context.getSequence();
