@@ -1,9 +1,9 @@
 /** The op table's rows for matmul, layout (transpose, reshape, expand), reductions and softmax. */
-import { type Rows, fail, direct, sameDType, floatOnly, unaryFloat, reducedShape, keptGrad, expandTo, sameShape } from './op-helpers.js';
+import { type Rows, fail, direct, sameDType, floatOnly, unaryFloat, reducedShape, keptGrad, expandTo, sameShape, noGrad } from './op-helpers.js';
 import * as g from './ops.js';
 import { type Shape, broadcast, divideDims, fmtShape, isStatic, numel } from './shape.js';
 
-export const LAYOUT_OPS: Rows<'matmul' | 'transpose' | 'reshape' | 'expand' | 'reduceSum' | 'reduceMean' | 'reduceMax' | 'softmax' | 'logSoftmax'> = {
+export const LAYOUT_OPS: Rows<'matmul' | 'transpose' | 'reshape' | 'expand' | 'reduceSum' | 'reduceMean' | 'reduceMax' | 'argMax' | 'softmax' | 'logSoftmax'> = {
   // ── linear algebra and layout ───────────────────────────────────────────────────────────────
   matmul: {
     infer: ([a, b]) => {
@@ -115,6 +115,15 @@ export const LAYOUT_OPS: Rows<'matmul' | 'transpose' | 'reshape' | 'expand' | 'r
       const count = g.reduceSum(mask, attrs.axes, true);
       return [g.mul(mask, g.div(keptGrad(gy!, x!, attrs), count))];
     },
+  },
+  argMax: {
+    // int64 indices, the axis dropped; the first index at ties (ONNX select_last_index 0), as the sampler's argmax.
+    infer: ([x], { axis }) => {
+      floatOnly('argMax', x!);
+      return [{ shape: x!.shape.filter((_, i) => i !== axis), dtype: 'int64' }];
+    },
+    emit: (e, n) => void e.node('ArgMax', [e.name(n.inputs[0]!)], [e.name(n.outputs[0]!)], { axis: n.attrs.axis, keepdims: 0 }),
+    vjp: noGrad,
   },
   softmax: {
     infer: unaryFloat('softmax'),

@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type CheckInput, checkGradients } from '../onnx/gradcheck.js';
+import { Session, ort } from '../onnx/session.js';
+import { Graph } from './graph.js';
 import { OPS, type OpName } from './op-table.js';
 import * as g from './ops.js';
 import type { Tensor } from './tensor.js';
@@ -63,6 +65,8 @@ const CASES: Record<OpName, Case[]> = {
     // ties: the gradient is split between the equal maxima
     { inputs: [N(2, 2)], build: (x) => g.reduceMax(g.concat([x, x], 1), 1, true) },
   ],
+  // the gradient of the element it picks (gatherElements at the argmax), so a wrong index fails
+  argMax: [{ inputs: [N(3, 4)], build: (x) => g.gatherElements(x, g.reshape(g.argMax(x, -1), [3, 1]), 1) }],
   softmax: [{ inputs: [N(3, 4)], build: (x) => g.softmax(x, -1) }, { inputs: [N(3, 4)], build: (x) => g.softmax(x, 0) }],
   logSoftmax: [{ inputs: [N(3, 4)], build: (x) => g.logSoftmax(x, -1) }],
   gather: [{ inputs: [N(5, 3), I([2, 3], [0, 4, 4, 1, 0, 4])], build: g.gather }], // repeated rows accumulate
@@ -144,5 +148,25 @@ describe('op table gradients vs central finite differences (float64)', () => {
     } finally {
       row.vjp = good;
     }
+  });
+});
+
+describe('argMax values (its gradient check cannot see which index it picks)', () => {
+  it('picks the largest per row, the first at ties, as int64 with the axis dropped', async () => {
+    const graph = new Graph('argmax');
+    const x = graph.input('x', ['B', 4]);
+    graph.output('rows', g.argMax(x, -1));
+    graph.output('cols', g.argMax(x, 0));
+    const s = await Session.create(graph, { threads: 1 });
+    const data = Float32Array.from([0, 3, 3, 1, -5, -2, -7, -2, 1, 0, 0, 9]);
+    const res = await s.run({ x: new ort.Tensor('float32', data, [3, 4]) });
+    expect(res.rows!.dims).toEqual([3]);
+    expect(Array.from(res.rows!.data as BigInt64Array, Number)).toEqual([1, 1, 3]);
+    expect(Array.from(res.cols!.data as BigInt64Array, Number)).toEqual([2, 0, 0, 2]);
+  });
+
+  it('refuses an integer tensor', () => {
+    const graph = new Graph('argmax-int');
+    expect(() => g.argMax(graph.input('i', [3], 'int64'))).toThrow(/argMax: expected a float tensor/);
   });
 });

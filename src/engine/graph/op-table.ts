@@ -34,6 +34,7 @@ export interface OpAttrs {
   reshape: { shape: Dim[] };
   expand: { shape: Dim[] };
   reduceSum: Reduce; reduceMean: Reduce; reduceMax: Reduce;
+  argMax: { axis: number };
   softmax: { axis: number }; logSoftmax: { axis: number };
   gather: None; scatterAdd: None;
   gatherElements: { axis: number }; scatterElementsAdd: { axis: number };

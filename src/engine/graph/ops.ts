@@ -80,6 +80,8 @@ function reduce(op: Reduce, x: Tensor, axes: number | number[] | undefined, keep
 export const reduceSum = (x: Tensor, axes?: number | number[], keepdims = false): Tensor => reduce('reduceSum', x, axes, keepdims);
 export const reduceMean = (x: Tensor, axes?: number | number[], keepdims = false): Tensor => reduce('reduceMean', x, axes, keepdims);
 export const reduceMax = (x: Tensor, axes?: number | number[], keepdims = false): Tensor => reduce('reduceMax', x, axes, keepdims);
+/** The index of the largest value along `axis` (the first at ties), int64, the axis dropped; no gradient. */
+export const argMax = (x: Tensor, axis = -1): Tensor => apply1('argMax', [x], { axis: normAxis(axis, x.rank, 'argMax') });
 export const softmax = (x: Tensor, axis = -1): Tensor => apply1('softmax', [x], { axis: normAxis(axis, x.rank, 'softmax') });
 export const logSoftmax = (x: Tensor, axis = -1): Tensor => apply1('logSoftmax', [x], { axis: normAxis(axis, x.rank, 'logSoftmax') });
 
