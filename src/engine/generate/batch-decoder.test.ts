@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchDecoder } from './batch-decoder.js';
 import { COLUMN_CHUNK } from './kv-cache.js';
 import { StepDecoder } from './step-decoder.js';
+import { argmax } from './sampler.js';
 import { gqaMicro, referenceLogits, testWeights } from './test-models.js';
 
 const cfg = gqaMicro;
@@ -78,5 +79,35 @@ describe('BatchDecoder', () => {
     expect(bd.lengthOf(1)).toBe(long.length);
     console.log(`maxdiff ${maxdiff.toExponential(1)} ≤ tol 1e-4 (a row crossing ${COLUMN_CHUNK} columns vs llamaForward)`);
     expect(maxdiff).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('stepGreedy returns each row\'s argmax and advances the cache as step does', async () => {
+    const { weights } = testWeights(cfg, 8);
+    const dec = await StepDecoder.create(cfg, weights, { threads: 1 });
+    const prompts = [[5, 9, 13, 2, 40, 41], [3, 3], [50, 20, 10, 30]];
+    // Two batches in lockstep on the same prompts: one reads logits and picks their argmax, one takes the
+    // graph's; each feeds its own picks back, so a wrong pick or a wrong cache column shows as a divergence.
+    const [viaLogits, viaGraph] = [new BatchDecoder(dec), new BatchDecoder(dec)];
+    const first = await viaLogits.add(prompts.map((tokens, id) => ({ id, tokens })));
+    await viaGraph.add(prompts.map((tokens, id) => ({ id, tokens })));
+    let [a, b] = [first.map((l) => argmax(l)), first.map((l) => argmax(l))];
+    const picked: number[][] = [];
+    for (let s = 0; s < 12; s++) {
+      const logits = await viaLogits.step(a);
+      a = a.map((_, r) => argmax(logits.subarray(r * V, (r + 1) * V)));
+      b = Array.from(await viaGraph.stepGreedy(b));
+      expect(b).toEqual(a);
+      picked.push(b);
+      if (s === 5) {
+        // the middle row leaves
+        viaLogits.remove([1]);
+        viaGraph.remove([1]);
+        [a, b] = [[a[0]!, a[2]!], [b[0]!, b[2]!]];
+      }
+    }
+    expect(new Set(picked.flat()).size).toBeGreaterThan(3); // real continuations, not one repeated token
+    expect(viaGraph.lengthOf(0)).toBe(prompts[0]!.length + 12);
+    await expect(viaGraph.stepGreedy([1])).rejects.toThrow(/expected 2 tokens/);
+    expect(await new BatchDecoder(dec).stepGreedy([])).toEqual(new Int32Array(0));
   });
 });

@@ -6,7 +6,7 @@
  */
 import { ort } from '../onnx/session.js';
 import { KvCache } from './kv-cache.js';
-import type { StepDecoder } from './step-decoder.js';
+import type { StepCall, StepDecoder } from './step-decoder.js';
 
 /**
  * Most rows × S² one prefill call may score by default: its attention scores per head (and per layer, as
@@ -118,9 +118,31 @@ export class BatchDecoder {
    * Returns logits [B, V] in row order.
    */
   async step(tokens: ArrayLike<number>): Promise<Float32Array> {
+    const call = this.stepCall(tokens);
+    if (!call) return new Float32Array(0);
+    const { logits, newKv } = await this.decoder.run(call);
+    this.cache.appendColumn(newKv);
+    return logits;
+  }
+
+  /**
+   * One decode step that returns each row's greedy next token (the argmax of its logits, chosen in the
+   * graph) instead of its logits: for a batch whose rows all decode greedily with nothing else to read
+   * from the logits (no penalties, no log-probabilities).
+   */
+  async stepGreedy(tokens: ArrayLike<number>): Promise<Int32Array> {
+    const call = this.stepCall(tokens);
+    if (!call) return new Int32Array(0);
+    const { tokens: next, newKv } = await this.decoder.runGreedy(call);
+    this.cache.appendColumn(newKv);
+    return Int32Array.from(next, Number);
+  }
+
+  /** The step graph's call for one new token per row, over the cache as it is; null for an empty batch. */
+  private stepCall(tokens: ArrayLike<number>): StepCall | null {
     const B = this.rows.length;
     if (tokens.length !== B) throw new Error(`BatchDecoder.step: expected ${B} tokens (one per sequence, in 'order'), got ${tokens.length}`);
-    if (B === 0) return new Float32Array(0);
+    if (B === 0) return null;
     if (this.tokenIds.length < B) {
       const n = Math.max(B, Math.ceil(this.tokenIds.length * 1.5));
       [this.tokenIds, this.lengths] = [new BigInt64Array(n), new BigInt64Array(n)];
@@ -129,7 +151,7 @@ export class BatchDecoder {
     }
     const ids = this.tokenIds.subarray(0, B);
     for (let b = 0; b < B; b++) ids[b] = BigInt(tokens[b]!);
-    const { logits, newKv } = await this.decoder.run({
+    return {
       B,
       S: 1,
       inputIds: ids,
@@ -137,8 +159,6 @@ export class BatchDecoder {
       cacheLengths: this.cache.lengthsInto(this.lengths.subarray(0, B)),
       logitRows: this.logitRows.subarray(0, B),
       cache: this.cache.tensors(),
-    });
-    this.cache.appendColumn(newKv);
-    return logits;
+    };
   }
 }

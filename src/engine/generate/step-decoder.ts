@@ -26,6 +26,12 @@ export interface StepResult {
   newKv: ort.Tensor[]; // [key0, value0, …], each [B, NKV, S, HS]
 }
 
+/** A step whose rows are all plain greedy: each logits row's argmax, chosen in the graph, instead of the row. */
+export interface GreedyStepResult {
+  tokens: BigInt64Array; // [R]
+  newKv: ort.Tensor[];
+}
+
 export interface StepDecoderOptions {
   linear?: LinearFactory;
   threads?: number;
@@ -37,10 +43,15 @@ export function emitStepModel(cfg: LlamaConfig, weights: DecoderWeights, opts: {
 }
 
 export class StepDecoder {
+  /** The new keys and values' output names, in StepResult.newKv order. */
+  private readonly kvNames: string[];
+
   private constructor(
     readonly cfg: LlamaConfig,
     readonly session: Session,
-  ) {}
+  ) {
+    this.kvNames = Array.from({ length: cfg.layers }, (_, l) => [STEP_IO.newKey(l), STEP_IO.newValue(l)]).flat();
+  }
 
   /** Compiles (or reuses, via the session cache) the step graph for a config and its weights. */
   static async create(cfg: LlamaConfig, weights: DecoderWeights, opts: StepDecoderOptions = {}): Promise<StepDecoder> {
@@ -56,7 +67,22 @@ export class StepDecoder {
     return this.cfg.hidden / this.cfg.heads;
   }
 
+  /** Runs the step; returns the logits rows and the new keys and values. */
   async run(call: StepCall): Promise<StepResult> {
+    const r = await this.execute(call, STEP_IO.logits);
+    return { logits: r[STEP_IO.logits]!.data as Float32Array, newKv: this.kvNames.map((n) => r[n]!) };
+  }
+
+  /**
+   * Runs the step and returns each logits row's argmax (the first at ties, as Sampler's argmax) instead of
+   * the rows: R ids rather than R·V floats to copy out and scan, for a batch whose rows are all plain greedy.
+   */
+  async runGreedy(call: StepCall): Promise<GreedyStepResult> {
+    const r = await this.execute(call, STEP_IO.greedyTokens);
+    return { tokens: r[STEP_IO.greedyTokens]!.data as BigInt64Array, newKv: this.kvNames.map((n) => r[n]!) };
+  }
+
+  private async execute(call: StepCall, fetch: string): Promise<ort.InferenceSession.ReturnType> {
     const { B, S } = call;
     const L = this.cfg.layers;
     if (call.inputIds.length !== B * S || call.newLengths.length !== B || call.cacheLengths.length !== B || call.cache.length !== 2 * L)
@@ -71,11 +97,9 @@ export class StepDecoder {
       feeds[STEP_IO.cacheKey(l)] = call.cache[2 * l]!;
       feeds[STEP_IO.cacheValue(l)] = call.cache[2 * l + 1]!;
     }
-    // NOTE: every output is fetched as null: onnxruntime-node copies outputs into new buffers anyway, so
-    // preallocating them would only add a second copy.
-    const r = await this.session.ort.run(feeds);
-    const newKv: ort.Tensor[] = [];
-    for (let l = 0; l < L; l++) newKv.push(r[STEP_IO.newKey(l)]!, r[STEP_IO.newValue(l)]!);
-    return { logits: r[STEP_IO.logits]!.data as Float32Array, newKv };
+    // NOTE: outputs are fetched by name, not preallocated: onnxruntime-node copies outputs into new buffers
+    // anyway, so preallocating them would only add a second copy. ONNX Runtime computes every output either
+    // way; what is not fetched is not copied.
+    return this.session.ort.run(feeds, [fetch, ...this.kvNames]);
   }
 }

@@ -10,7 +10,7 @@
  *   cache_lengths [B] int64                    cached tokens per row (also the position of its first new token)
  *   cache.N.key|value [B, NKV, M, HS]          row b's cached keys in columns 0 … cache_lengths[b]−1
  *   logit_rows [R] int64                       which of the B·S positions get logits (b·S + i)
- *   → logits [R, V], new.N.key|value [B, NKV, S, HS] (keys rotated)
+ *   → logits [R, V], greedy_tokens [R] int64 (argmax of each logits row), new.N.key|value [B, NKV, S, HS] (keys rotated)
  *
  * One session serves prefill (M = 0, S = prompt length) and decode (S = 1). Attention takes one softmax
  * over the cached and the new scores and splits it back, so the cache is never concatenated with anything.
@@ -30,6 +30,7 @@ export const STEP_IO = {
   cacheLengths: 'cache_lengths',
   logitRows: 'logit_rows',
   logits: 'logits',
+  greedyTokens: 'greedy_tokens',
   cacheKey: (l: number): string => `cache.${l}.key`,
   cacheValue: (l: number): string => `cache.${l}.value`,
   newKey: (l: number): string => `new.${l}.key`,
@@ -81,7 +82,11 @@ export function buildStepGraph(cfg: LlamaConfig, opts: { linear?: LinearFactory 
   };
   const xf = llamaTrunk(cfg, p, { inputIds, positionIds }, linear, attend); // [B, S, C]
   const rows = g.gather(g.reshape(xf, [-1, C]), logitRows); // [R, C]
-  graph.output(STEP_IO.logits, linear(rows, 'lm_head')); // [R, V]
+  const logits = linear(rows, 'lm_head'); // [R, V]
+  graph.output(STEP_IO.logits, logits);
+  // A batch of plain greedy rows fetches these instead of the logits: [R] ids, not R·V floats, each copied
+  // out of ONNX Runtime and scanned in JS.
+  graph.output(STEP_IO.greedyTokens, g.argMax(logits, -1)); // [R]
   newKv.forEach((kv, l) => {
     graph.output(STEP_IO.newKey(l), kv.key);
     graph.output(STEP_IO.newValue(l), kv.value);
