@@ -33,12 +33,15 @@ async function alone(prompt: number[], opts: GenerateOptionsInput): Promise<numb
 
 describe('GenerationEngine', () => {
   it('greedy output equals the argmax of llamaForward over prompt + output (no cache)', async () => {
-    const out = await alone(prompts.a, { temperature: 0, maxTokens: 10 });
+    const e = engine();
+    const out = (await e.generate(prompts.a, { temperature: 0, maxTokens: 10 }).result).tokens;
     const ref = await referenceLogits(cfg, weights, [...prompts.a, ...out]);
     const V = cfg.vocabSize;
     const want = out.map((_, i) => argmax(ref.subarray((prompts.a.length - 1 + i) * V, (prompts.a.length + i) * V)));
     expect(out).toEqual(want);
     expect(new Set(out).size).toBeGreaterThan(1); // a real sequence, not one repeated token
+    expect(e.stats.greedySteps).toBe(e.stats.steps); // every decode step took the graph's argmax
+    expect(e.stats.steps).toBe(9);
   });
 
   it('continuous batching: sequences that join mid-way produce the tokens they produce alone', async () => {
@@ -63,8 +66,23 @@ describe('GenerationEngine', () => {
     expect(gotB).toEqual(wantB);
     expect(gotC).toEqual(wantC);
     // They really shared steps: fewer decode steps than tokens.
-    console.log(`continuous batching: ${e.stats.tokens} tokens in ${e.stats.steps} decode steps`);
+    console.log(`continuous batching: ${e.stats.tokens} tokens in ${e.stats.steps} decode steps, ${e.stats.greedySteps} of them greedy in the graph`);
     expect(e.stats.steps).toBeLessThan(e.stats.tokens - 3);
+    // A and B took the graph's argmax until C (sampled) joined, and logits while it ran: same tokens either way.
+    expect(e.stats.greedySteps).toBeGreaterThan(0);
+    expect(e.stats.greedySteps).toBeLessThan(e.stats.steps);
+  });
+
+  it('greedy rows with penalties or log-probabilities read the logits: the graph\'s argmax would ignore them', async () => {
+    const plain = await alone(prompts.c, { temperature: 0, maxTokens: 12 });
+    const e = engine();
+    const penalized = (await e.generate(prompts.c, { temperature: 0, maxTokens: 12, repetitionPenalty: 5 }).result).tokens;
+    const scored = await e.generate(prompts.c, { temperature: 0, maxTokens: 12, logprobs: true }).result;
+    expect(e.stats.steps).toBe(22);
+    expect(e.stats.greedySteps).toBe(0);
+    expect(penalized).not.toEqual(plain);
+    expect(scored.tokens).toEqual(plain);
+    expect(scored.logprobs).toHaveLength(12);
   });
 
   it('a batch wider than maxBatch queues the rest and still matches', async () => {

@@ -47,8 +47,8 @@ export class GenerationEngine {
   private loop: Promise<void> = Promise.resolve();
   private looping = false;
   private closed = false;
-  /** Decode steps run and tokens generated, for monitoring. */
-  readonly stats = { steps: 0, tokens: 0, prefills: 0 };
+  /** Decode steps run (greedySteps of them chose every row's token in the graph), tokens generated, prefills. */
+  readonly stats = { steps: 0, greedySteps: 0, tokens: 0, prefills: 0 };
 
   constructor(
     readonly decoder: StepDecoder,
@@ -150,12 +150,23 @@ export class GenerationEngine {
   /** One decode step for every running sequence. */
   private async step(): Promise<void> {
     const order = this.batch.order;
-    const tokens = order.map((id) => this.running.get(id)!.choices.at(-1)!.id); // each row's newest token
+    const rows = order.map((id) => this.running.get(id)!);
+    const tokens = rows.map((s) => s.choices.at(-1)!.id); // each row's newest token
+    // A batch of plain greedy rows takes its tokens from the graph's argmax: at batch 32 that skips
+    // copying out and scanning 32 rows of logits, as much as a tenth of the step.
+    if (rows.every((s) => s.finished || s.sampler.plainGreedy)) {
+      const next = await this.batch.stepGreedy(tokens);
+      this.stats.steps++;
+      this.stats.greedySteps++;
+      rows.forEach((s, b) => {
+        if (!s.finished) this.accept(s, s.sampler.take(next[b]!));
+      });
+      return;
+    }
     const logits = await this.batch.step(tokens);
     this.stats.steps++;
     const V = this.cfg.vocabSize;
-    order.forEach((id, b) => {
-      const s = this.running.get(id)!;
+    rows.forEach((s, b) => {
       if (!s.finished) this.accept(s, s.sampler.sample(logits.subarray(b * V, (b + 1) * V)));
     });
   }

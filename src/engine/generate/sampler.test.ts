@@ -27,6 +27,30 @@ describe('sampler', () => {
     }
   });
 
+  it('plainGreedy only where the argmax of the raw logits is all a choice needs', () => {
+    expect(sampler({ temperature: 0 }, 4).plainGreedy).toBe(true);
+    expect(sampler({ topK: 1, temperature: 0.7 }, 4).plainGreedy).toBe(true);
+    for (const o of [{ temperature: 1 }, { temperature: 0, repetitionPenalty: 1.1 }, { temperature: 0, frequencyPenalty: 0.1 }, { temperature: 0, presencePenalty: 0.1 }, { temperature: 0, logprobs: true }, { temperature: 0, topLogprobs: 2 }])
+      expect(sampler(o, 4).plainGreedy, JSON.stringify(o)).toBe(false);
+  });
+
+  it('take records a token chosen elsewhere as sample does (for the penalties), and checks its range', () => {
+    const x = Float32Array.of(3, 2.9, 0, 0);
+    const s = sampler({ temperature: 0, frequencyPenalty: 0.3, presencePenalty: 0.5 }, 4);
+    expect(s.take(0)).toEqual({ id: 0 });
+    expect(s.sample(x).id).toBe(1); // x0 = 3 − 0.3 − 0.5 = 2.2 < 2.9
+    expect(() => s.take(4)).toThrow(/token id 4 is outside the vocabulary \[0, 4\)/);
+    expect(() => s.take(1.5)).toThrow(/outside the vocabulary/);
+  });
+
+  it('leaves the caller\'s logits as they were, with penalties or without', () => {
+    const x = Float32Array.of(2, -1, 0.5, 0.1);
+    for (const o of [{ temperature: 0, repetitionPenalty: 2 }, { temperature: 0.8, topP: 0.9, seed: 1, logprobs: true }]) {
+      sampler(o, 4, [0, 1]).sample(x);
+      expect(Array.from(x)).toEqual([2, -1, 0.5, Math.fround(0.1)]);
+    }
+  });
+
   it('is reproducible by seed, and different seeds give different draws', () => {
     const x = randomLogits(50, 3).map((v) => v / 4); // flat enough that draws vary
     const draws = (seed: number): number[] => {

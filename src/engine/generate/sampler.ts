@@ -51,30 +51,53 @@ export class Sampler {
     this.keep = new Int32Array(vocabSize);
   }
 
+  /**
+   * Whether the choice is the argmax of the raw logits and nothing else is read from them (greedy, no
+   * penalties, no log-probabilities): then the step graph's own argmax (BatchDecoder.stepGreedy) can
+   * stand in for sample(), and `take` records its token.
+   */
+  get plainGreedy(): boolean {
+    const o = this.opts;
+    return (o.temperature === 0 || o.topK === 1) && !this.penalized && !o.logprobs && o.topLogprobs === 0;
+  }
+
   /** Chooses the next token from logits [V] and records it as generated. */
   sample(logits: Float32Array): TokenChoice {
     const V = this.vocabSize;
     if (logits.length !== V) throw new Error(`sampler: expected ${V} logits, got ${logits.length}`);
-    const x = this.work;
-    x.set(logits);
-    this.penalize(x);
+    // Only the penalties write to the row, so without them it is read where it lies.
+    const x = this.penalized ? this.penalize(logits) : logits;
     const o = this.opts;
-    const id = o.temperature === 0 || o.topK === 1 ? argmax(x) : this.draw(x);
-    const choice: TokenChoice = { id };
+    const choice: TokenChoice = this.take(o.temperature === 0 || o.topK === 1 ? argmax(x) : this.draw(x));
     if (o.logprobs || o.topLogprobs > 0) {
       const lse = logSumExp(x);
-      choice.logprob = x[id]! - lse;
+      choice.logprob = x[choice.id]! - lse;
       if (o.topLogprobs > 0) choice.top = Array.from(topIndices(x, o.topLogprobs), (t) => ({ id: t, logprob: x[t]! - lse }));
     }
-    this.seen.add(id);
-    this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
     return choice;
   }
 
-  private penalize(x: Float32Array): void {
+  /** Records `id` as generated (for the penalties) when it was chosen without sample(), as by a greedy step. */
+  take(id: number): TokenChoice {
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new Error(`sampler: token id ${id} is outside the vocabulary [0, ${this.vocabSize})`);
+    this.seen.add(id);
+    this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
+    return { id };
+  }
+
+  private get penalized(): boolean {
+    const { repetitionPenalty: rp, frequencyPenalty: fp, presencePenalty: pp } = this.opts;
+    return rp !== 1 || fp !== 0 || pp !== 0;
+  }
+
+  /** The logits with the penalties applied, in the sampler's own buffer. */
+  private penalize(logits: Float32Array): Float32Array {
+    const x = this.work;
+    x.set(logits);
     const { repetitionPenalty: rp, frequencyPenalty: fp, presencePenalty: pp } = this.opts;
     if (rp !== 1) for (const t of this.seen) x[t] = x[t]! > 0 ? x[t]! / rp : x[t]! * rp;
     if (fp !== 0 || pp !== 0) for (const [t, c] of this.counts) x[t] = x[t]! - c * fp - pp;
+    return x;
   }
 
   /** Temperature, top-k, top-p, min-p, then one uniform draw over what is kept. */
