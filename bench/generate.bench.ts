@@ -4,6 +4,9 @@
  * prefill tokens/s (one 128-token prompt), decode tokens/s at batch 1, and aggregate decode tokens/s
  * at batch 8 and 32 (every sequence one token per step), batch_scaling = b32 / b1 (target ≥ 8), and
  * ort_share_b1: the share of a batch-1 step spent inside ONNX Runtime's run (the rest is our JS).
+ * Greedy decode with the token chosen, at batch 1 and 32, two ways in the same rounds: the graph's argmax
+ * (what the engine runs for plain greedy rows; greedy_batch_scaling) and a host Sampler per row over the
+ * logits (host_greedy); greedy_in_graph_speedup_b32 is the first over the second at batch 32.
  * Sampling (support/sampling-cost.ts): µs per row to choose a token from a batch-32 step's logits (greedy,
  * temperature 1, temperature 0.7 + top-p 0.9, greedy + logprobs), and what that adds to a batch-32 step.
  *
@@ -25,6 +28,8 @@ import { ort } from '../src/engine/onnx/session.js';
 import { BatchDecoder } from '../src/engine/generate/batch-decoder.js';
 import { type DecoderWeights, llamaWeights } from '../src/engine/generate/decoder.js';
 import { StepDecoder } from '../src/engine/generate/step-decoder.js';
+import { parseGenerateOptions } from '../src/engine/generate/options.js';
+import { Sampler } from '../src/engine/generate/sampler.js';
 import { STEP_IO } from '../src/engine/generate/step-graph.js';
 import { COLUMN_CHUNK } from '../src/engine/generate/kv-cache.js';
 import type { LinearFactory } from '../src/engine/generate/decoder-graph.js';
@@ -93,6 +98,12 @@ interface Figures {
   decode_tps_b8: number;
   decode_tps_b32: number;
   batch_scaling: number;
+  greedy_tps_b1: number;
+  greedy_tps_b32: number;
+  greedy_batch_scaling: number;
+  host_greedy_tps_b1: number;
+  host_greedy_tps_b32: number;
+  greedy_in_graph_speedup_b32: number;
   ort_share_b1: number;
 }
 
@@ -122,29 +133,50 @@ async function measure(dec: StepDecoder): Promise<Omit<Figures, 'compile_s'>> {
     return (performance.now() - t0) / 1000 / STEPS;
   };
 
-  // Batch sizes interleaved round by round, so a burst of load from other work hits all of them alike;
-  // the ONNX-Runtime-only b1 step runs right after each b1 measurement, and the share comes from the best round.
-  const stepS: Record<number, number> = { 1: Infinity, 8: Infinity, 32: Infinity };
+  // Three ways to run a step, batch sizes and ways interleaved round by round, so a burst of load from
+  // other work hits all of them alike. The ONNX-Runtime-only b1 step runs right after each b1 logits step,
+  // and the share comes from the best round.
+  const modes = {
+    /** The logits out, no token chosen (the decode_tps figures). */
+    logits: async (bd: BatchDecoder, tokens: number[]) => void (await bd.step(tokens)),
+    /** Greedy decode as the engine runs it for plain greedy rows: the graph's argmax, fed back. */
+    greedy: async (bd: BatchDecoder, tokens: number[]) => void tokens.splice(0, tokens.length, ...(await bd.stepGreedy(tokens))),
+    /** Greedy decode choosing on the host, as it ran before the graph's argmax: logits out, a Sampler per row. */
+    hostGreedy: async (bd: BatchDecoder, tokens: number[], samplers: Sampler[]) => {
+      const logits = await bd.step(tokens);
+      for (let b = 0; b < tokens.length; b++) tokens[b] = samplers[b]!.sample(logits.subarray(b * V, (b + 1) * V)).id;
+    },
+  };
+  type Mode = keyof typeof modes;
+  const stepS = Object.fromEntries(Object.keys(modes).map((m) => [m, { 1: Infinity, 8: Infinity, 32: Infinity } as Record<number, number>])) as Record<Mode, Record<number, number>>;
   let ortShare = 1;
   for (let round = 0; round < ROUNDS; round++)
-    for (const B of [1, 8, 32]) {
-      const bd = new BatchDecoder(dec);
-      await bd.add(Array.from({ length: B }, (_, b) => ({ id: id++, tokens: prompt(b, PROMPT, V) })));
-      const tokens = Array.from({ length: B }, (_, b) => (b * 17) % V);
-      for (let s = 0; s < 2; s++) await bd.step(tokens); // warm-up
-      const t0 = performance.now();
-      for (let s = 0; s < STEPS; s++) await bd.step(tokens);
-      const t = (performance.now() - t0) / 1000 / STEPS;
-      if (B === 1 && t < stepS[1]!) ortShare = Math.min(1, (await ortOnlyStep()) / t);
-      stepS[B] = Math.min(stepS[B]!, t);
-    }
-  const decodeTps = { 1: 1 / stepS[1]!, 8: 8 / stepS[8]!, 32: 32 / stepS[32]! };
+    for (const B of [1, 8, 32])
+      for (const mode of Object.keys(modes) as Mode[]) {
+        const bd = new BatchDecoder(dec);
+        await bd.add(Array.from({ length: B }, (_, b) => ({ id: id++, tokens: prompt(b, PROMPT, V) })));
+        const tokens = Array.from({ length: B }, (_, b) => (b * 17) % V);
+        const samplers = Array.from({ length: B }, () => new Sampler(parseGenerateOptions({ temperature: 0 }), V));
+        for (let s = 0; s < 2; s++) await modes[mode](bd, tokens, samplers); // warm-up
+        const t0 = performance.now();
+        for (let s = 0; s < STEPS; s++) await modes[mode](bd, tokens, samplers);
+        const t = (performance.now() - t0) / 1000 / STEPS;
+        if (mode === 'logits' && B === 1 && t < stepS.logits[1]!) ortShare = Math.min(1, (await ortOnlyStep()) / t);
+        stepS[mode][B] = Math.min(stepS[mode][B]!, t);
+      }
+  const tps = (mode: Mode, B: number): number => B / stepS[mode][B]!;
   return {
     prefill_tps: PREFILL / prefillS,
-    decode_tps_b1: decodeTps[1]!,
-    decode_tps_b8: decodeTps[8]!,
-    decode_tps_b32: decodeTps[32]!,
-    batch_scaling: decodeTps[32]! / decodeTps[1]!,
+    decode_tps_b1: tps('logits', 1),
+    decode_tps_b8: tps('logits', 8),
+    decode_tps_b32: tps('logits', 32),
+    batch_scaling: tps('logits', 32) / tps('logits', 1),
+    greedy_tps_b1: tps('greedy', 1),
+    greedy_tps_b32: tps('greedy', 32),
+    greedy_batch_scaling: tps('greedy', 32) / tps('greedy', 1),
+    host_greedy_tps_b1: tps('hostGreedy', 1),
+    host_greedy_tps_b32: tps('hostGreedy', 32),
+    greedy_in_graph_speedup_b32: tps('greedy', 32) / tps('hostGreedy', 32),
     ort_share_b1: ortShare,
   };
 }
@@ -187,6 +219,8 @@ async function main(): Promise<void> {
       console.log(
         `${name} (${(countParams(cfg) / 1e6).toFixed(1)}M) ${v.name}: prefill ${f.prefill_tps.toFixed(0)} tok/s; decode b1 ${f.decode_tps_b1.toFixed(1)}, ` +
           `b8 ${f.decode_tps_b8.toFixed(1)}, b32 ${f.decode_tps_b32.toFixed(1)} tok/s; batch_scaling ${f.batch_scaling.toFixed(2)} (target ≥ 8); ` +
+          `greedy (argmax in the graph) b1 ${f.greedy_tps_b1.toFixed(1)}, b32 ${f.greedy_tps_b32.toFixed(1)} tok/s, scaling ${f.greedy_batch_scaling.toFixed(2)}, ` +
+          `${f.greedy_in_graph_speedup_b32.toFixed(2)}× greedy on the host at b32 (${f.host_greedy_tps_b32.toFixed(1)} tok/s); ` +
           `ONNX Runtime ${(100 * f.ort_share_b1).toFixed(0)}% of a b1 step; compile ${compile_s.toFixed(1)} s`,
       );
     }
@@ -215,6 +249,8 @@ async function main(): Promise<void> {
       decode_tps_b1: round(top.decode_tps_b1),
       decode_tps_b32: round(top.decode_tps_b32),
       batch_scaling: round(top.batch_scaling),
+      greedy_batch_scaling: round(top.greedy_batch_scaling),
+      greedy_in_graph_speedup_b32: round(top.greedy_in_graph_speedup_b32),
       prefill_tps: round(top.prefill_tps),
       ...(top.llama_cpp_decode_tps_b1 ? { llama_cpp_ratio: round(top.decode_tps_b1 / top.llama_cpp_decode_tps_b1) } : {}),
       variants: perVariant,
