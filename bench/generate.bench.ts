@@ -89,6 +89,7 @@ const best = async (rounds: number, f: () => Promise<number>): Promise<number> =
   for (let i = 0; i < rounds; i++) b = Math.min(b, await f());
   return b;
 };
+const rotate = <T>(xs: T[], k: number): T[] => xs.map((_, i) => xs[(i + k) % xs.length]!);
 const prompt = (i: number, n: number, V: number): number[] => Array.from({ length: n }, (_, j) => (i * 131 + j * 7 + 1) % V);
 
 interface Figures {
@@ -134,7 +135,8 @@ async function measure(dec: StepDecoder): Promise<Omit<Figures, 'compile_s'>> {
   };
 
   // Three ways to run a step, batch sizes and ways interleaved round by round, so a burst of load from
-  // other work hits all of them alike. The ONNX-Runtime-only b1 step runs right after each b1 logits step,
+  // other work hits all of them alike; the ways take turns going first (the first after a new batch's
+  // prefill ran slower in one run). The ONNX-Runtime-only b1 step runs right after each b1 logits step,
   // and the share comes from the best round.
   const modes = {
     /** The logits out, no token chosen (the decode_tps figures). */
@@ -152,7 +154,7 @@ async function measure(dec: StepDecoder): Promise<Omit<Figures, 'compile_s'>> {
   let ortShare = 1;
   for (let round = 0; round < ROUNDS; round++)
     for (const B of [1, 8, 32])
-      for (const mode of Object.keys(modes) as Mode[]) {
+      for (const mode of rotate(Object.keys(modes) as Mode[], round)) {
         const bd = new BatchDecoder(dec);
         await bd.add(Array.from({ length: B }, (_, b) => ({ id: id++, tokens: prompt(b, PROMPT, V) })));
         const tokens = Array.from({ length: B }, (_, b) => (b * 17) % V);

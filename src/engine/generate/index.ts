@@ -3,7 +3,7 @@ export { buildDecoderGraph, llamaDecoderForward, DECODER_IO, type DecoderGraph, 
 export { Decoder, emitDecoderModel, emitWithWeights, llamaWeights, type DecoderCall, type DecoderOptions, type DecoderWeights } from './decoder.js';
 export { KvCache, COLUMN_CHUNK } from './kv-cache.js';
 export { buildStepGraph, STEP_IO } from './step-graph.js';
-export { StepDecoder, type StepCall, type StepDecoderOptions, type StepResult } from './step-decoder.js';
+export { StepDecoder, type StepCall, type StepDecoderOptions, type StepResult, type GreedyStepResult } from './step-decoder.js';
 export { BatchDecoder } from './batch-decoder.js';
 export { GenerationEngine, type GenerationEngineOptions } from './engine.js';
 export { generateOptionsSchema, parseGenerateOptions, type GenerateOptions, type GenerateOptionsInput } from './options.js';
