@@ -9,11 +9,10 @@
  * 90–150 tok/s on 2 threads against ~410 on 1 (small: 76–117 against ~149). Comparing against the
  * contended figure would flatter us.
  */
-export interface LlamaCppDecode {
+/** One round of the peer: greedy tokens generated after the prompt, per second, at a thread count. */
+export interface LlamaCppRound {
   decodeTps: number; // tokens/s after the first generated token
-  seconds: number;
-  tokens: number;
-  threads: number; // the thread count that gave decodeTps
+  threads: number;
 }
 
 /** The thread counts worth trying on `cores` cores: all of them, one left for Node's thread, and one. */
@@ -22,10 +21,17 @@ export function peerThreadCounts(cores: number): number[] {
 }
 
 /**
- * Greedy batch-1 decode of `tokens` tokens after `prompt`: best of `rounds` at each of `threads`, the best
- * overall; null where node-llama-cpp is absent.
+ * A GGUF file loaded in llama.cpp with a context per thread count, measured a round at a time, so that the
+ * bench can interleave its rounds with ours and the ratio compares the same stretch of time.
  */
-export async function llamaCppDecode(ggufPath: string, opts: { prompt: number[]; tokens: number; threads: number[]; rounds?: number }): Promise<LlamaCppDecode | null> {
+export interface LlamaCppPeer {
+  /** Greedy batch-1 decode of `tokens` tokens after the prompt, once at each thread count. */
+  round(): Promise<LlamaCppRound[]>;
+  close(): Promise<void>;
+}
+
+/** Opens the peer; null where node-llama-cpp cannot be imported. */
+export async function openLlamaCppPeer(ggufPath: string, opts: { prompt: number[]; tokens: number; threads: number[] }): Promise<LlamaCppPeer | null> {
   let nlc: typeof import('node-llama-cpp');
   try {
     nlc = await import('node-llama-cpp');
@@ -34,31 +40,37 @@ export async function llamaCppDecode(ggufPath: string, opts: { prompt: number[];
   }
   const llama = await nlc.getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: nlc.LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: ggufPath });
+  const contextSize = opts.prompt.length + opts.tokens + 8;
+  type Context = Awaited<ReturnType<typeof model.createContext>>;
+  const contexts: { threads: number; context: Context; sequence: ReturnType<Context['getSequence']> }[] = [];
+  const close = async (): Promise<void> => {
+    for (const c of contexts) await c.context.dispose();
+    await model.dispose();
+  };
   try {
-    let best: LlamaCppDecode | null = null;
-    const contextSize = opts.prompt.length + opts.tokens + 8;
     for (const threads of opts.threads) {
       const context = await model.createContext({ contextSize, batchSize: Math.max(64, opts.prompt.length), threads });
-      try {
-        const sequence = context.getSequence();
-        for (let r = 0; r < (opts.rounds ?? 3); r++) {
-          await sequence.clearHistory();
-          let n = 0;
-          let t0 = 0;
-          for await (const _token of sequence.evaluate(opts.prompt as never, { temperature: 0 })) {
-            if (n === 0) t0 = performance.now(); // the first token closes the prefill
-            if (++n > opts.tokens) break;
-          }
-          const seconds = (performance.now() - t0) / 1000;
-          const run = { decodeTps: opts.tokens / seconds, seconds, tokens: opts.tokens, threads };
-          if (!best || run.decodeTps > best.decodeTps) best = run;
-        }
-      } finally {
-        await context.dispose();
-      }
+      contexts.push({ threads, context, sequence: context.getSequence() });
     }
-    return best;
-  } finally {
-    await model.dispose();
+  } catch (e) {
+    await close();
+    throw e;
   }
+  return {
+    close,
+    async round() {
+      const out: LlamaCppRound[] = [];
+      for (const { threads, sequence } of contexts) {
+        await sequence.clearHistory();
+        let n = 0;
+        let t0 = 0;
+        for await (const _token of sequence.evaluate(opts.prompt as never, { temperature: 0 })) {
+          if (n === 0) t0 = performance.now(); // the first token closes the prefill
+          if (++n > opts.tokens) break;
+        }
+        out.push({ decodeTps: opts.tokens / ((performance.now() - t0) / 1000), threads });
+      }
+      return out;
+    },
+  };
 }
