@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { initLlamaParams, type LlamaParams } from '../src/engine/nn/llama.js';
 import { type LlamaConfig, type PresetName, countParams, preset } from '../src/engine/nn/presets.js';
 import { ort } from '../src/engine/onnx/session.js';
@@ -45,6 +46,8 @@ const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const THREADS = Number(process.env.THREADS ?? availableParallelism());
 const PREFILL = 128;
 const PROMPT = 16;
+/** Idle time between our rounds and the llama.cpp peer's. */
+const PAUSE_MS = 200;
 
 /** One way of running the linears: the weights it needs and the LinearFn factory for the graph. */
 interface Variant {
@@ -88,7 +91,11 @@ async function versusLlamaCpp(dec: StepDecoder, flat: Float32Array, type: GgufEx
       let ours = 0;
       let best: LlamaCppRound = { decodeTps: 0, threads: 0 };
       for (let r = 0; r < ROUNDS; r++) {
+        // A pause before each side: the other side's threads spin for a while after their work, and
+        // would otherwise take cores from this side's first tokens.
+        await sleep(PAUSE_MS);
         ours = Math.max(ours, await greedyDecodeTps(dec, 4 * STEPS));
+        await sleep(PAUSE_MS);
         for (const x of await peer.round()) if (x.decodeTps > best.decodeTps) best = x;
       }
       return { ours, peer: best };
@@ -105,6 +112,7 @@ async function greedyDecodeTps(dec: StepDecoder, tokens: number): Promise<number
   const bd = new BatchDecoder(dec);
   const [logits] = await bd.add([{ id: 0, tokens: prompt(0, PROMPT, dec.cfg.vocabSize) }]);
   let next: ArrayLike<number> = [argmax(logits!)];
+  for (let i = 0; i < 2; i++) next = await bd.stepGreedy(next); // warm-up, as in measure()
   const t0 = performance.now();
   for (let i = 0; i < tokens; i++) next = await bd.stepGreedy(next);
   return tokens / ((performance.now() - t0) / 1000);
