@@ -22,7 +22,7 @@ export function peerThreadCounts(cores: number): number[] {
 
 /**
  * A GGUF file loaded in llama.cpp with a context per thread count, measured a round at a time, so that the
- * bench can interleave its rounds with ours and the ratio compares the same stretch of time.
+ * bench can take its rounds in turn with ours and the ratio compares the same stretch of time.
  */
 export interface LlamaCppPeer {
   /** Greedy batch-1 decode of `tokens` tokens after the prompt, once at each thread count. */
@@ -30,15 +30,25 @@ export interface LlamaCppPeer {
   close(): Promise<void>;
 }
 
-/** Opens the peer; null where node-llama-cpp cannot be imported. */
-export async function openLlamaCppPeer(ggufPath: string, opts: { prompt: number[]; tokens: number; threads: number[] }): Promise<LlamaCppPeer | null> {
+type Runtime = Awaited<ReturnType<typeof import('node-llama-cpp')['getLlama']>>;
+
+/** llama.cpp's runtime, loaded once per process (each getLlama adds process listeners); null without node-llama-cpp. */
+let runtime: Promise<Runtime | null> | undefined;
+
+async function loadRuntime(): Promise<Runtime | null> {
   let nlc: typeof import('node-llama-cpp');
   try {
     nlc = await import('node-llama-cpp');
   } catch {
     return null;
   }
-  const llama = await nlc.getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: nlc.LlamaLogLevel.error });
+  return nlc.getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: nlc.LlamaLogLevel.error });
+}
+
+/** Opens the peer; null where node-llama-cpp cannot be imported. */
+export async function openLlamaCppPeer(ggufPath: string, opts: { prompt: number[]; tokens: number; threads: number[] }): Promise<LlamaCppPeer | null> {
+  const llama = await (runtime ??= loadRuntime());
+  if (!llama) return null;
   const model = await llama.loadModel({ modelPath: ggufPath });
   const contextSize = opts.prompt.length + opts.tokens + 8;
   type Context = Awaited<ReturnType<typeof model.createContext>>;
