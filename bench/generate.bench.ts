@@ -17,7 +17,7 @@
  * (support/llama-cpp-peer.ts: on a busy box it is fastest below the core count), in rounds taken in turn with
  * our batch-1 greedy decode of the same tokens; llama_cpp_ratio = ours / llama.cpp (f32), from those rounds.
  * The box is shared (2 cores, other work running): figures are best of ROUNDS; load only adds time.
- * Run: npm run bench:generate   (env: PRESETS=tiny,small STEPS=12 ROUNDS=5 THREADS=<cores>)
+ * Run: npm run bench:generate   (env: PRESETS=tiny,small STEPS=12 ROUNDS=10 THREADS=<cores>)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
@@ -42,7 +42,7 @@ import { samplingCostUs } from './support/sampling-cost.js';
 
 const PRESETS = (process.env.PRESETS ?? 'tiny,small').split(',') as PresetName[];
 const STEPS = Number(process.env.STEPS ?? 12);
-const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const ROUNDS = Number(process.env.ROUNDS ?? 10);
 const THREADS = Number(process.env.THREADS ?? availableParallelism());
 const PREFILL = 128;
 const PROMPT = 16;
