@@ -3,17 +3,16 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 // Types only: the CLI talks to the API, it does not load the datasets domain.
 import type { AddResult } from '../../datasets/service.js';
 import type { Dataset, DatasetReport, DatasetVersion, DiffResult, RowsResult } from '../../datasets/schema.js';
 import type { RecipeCheck } from '../../datasets/service.js';
 import type { RecipeFinding } from '../../datasets/transforms/recipe.js';
-import type { JobView } from '../../jobs/index.js';
 import { ApiClient, CliError, resolveConnection, type GlobalOptions } from '../client.js';
 import { EXIT, exitCodeForStatus } from '../exit-codes.js';
 import { emit, table } from '../output.js';
+import { waitForJob } from '../wait-for-job.js';
 
 const FORMATS = ['jsonl', 'csv', 'tsv', 'parquet', 'text', 'zip'];
 
@@ -59,39 +58,6 @@ function folderAsJsonl(dir: string, textField: string): Readable {
       for (const file of files) yield `${JSON.stringify({ path: file, [textField]: await readFile(path.join(dir, file), 'utf8') })}\n`;
     })(),
   );
-}
-
-/** Polls the job until it ends, printing progress to stderr; throws when it failed. */
-async function waitForJob(client: ApiClient, options: GlobalOptions, id: string): Promise<JobView> {
-  let after = 0;
-  const tty = process.stderr.isTTY && !options.json;
-  for (;;) {
-    const events = await client.request<{ items: Array<{ seq: number; kind: string; done?: number; total?: number; message?: string; level?: string }> }>(
-      'GET',
-      `/api/v1/jobs/${encodeURIComponent(id)}/events?after=${after}&kinds=progress,log&limit=1000`,
-    );
-    for (const e of events.items) {
-      after = e.seq;
-      if (options.quiet) continue;
-      if (e.kind === 'progress' && e.total) {
-        const pct = Math.min(100, Math.floor((100 * (e.done ?? 0)) / e.total));
-        const line = `${(e.message ?? '').padEnd(10)} [${'#'.repeat(pct / 4).padEnd(25)}] ${pct}%`;
-        if (tty) process.stderr.write(`\r${line}`);
-        else if (pct % 25 === 0) process.stderr.write(`${line}\n`);
-      } else if (e.kind === 'log') {
-        process.stderr.write(`${tty ? '\r\x1b[K' : ''}${e.message}\n`);
-      }
-    }
-    const job = await client.request<JobView>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`);
-    if (['succeeded', 'failed', 'cancelled'].includes(job.state)) {
-      if (tty && !options.quiet) process.stderr.write('\r\x1b[K');
-      if (job.state !== 'succeeded') {
-        throw new CliError(job.error?.message ?? `Job ${id} ended ${job.state}.`, job.error?.code?.startsWith('dataset_') ? EXIT.refused : EXIT.unavailable, job.error?.code ?? `job_${job.state}`);
-      }
-      return job;
-    }
-    await sleep(500);
-  }
 }
 
 function summary(v: DatasetVersion): string {
