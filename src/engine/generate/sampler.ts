@@ -35,9 +35,10 @@ export class Sampler {
   private readonly seen: Set<number>;
   /** How often each token was generated (frequency and presence penalties). */
   private readonly counts = new Map<number, number>();
-  private readonly work: Float32Array;
-  private readonly probs: Float64Array;
-  private readonly keep: Int32Array;
+  /** Scratch rows of V, made on first use: a greedy sequence without penalties never needs them. */
+  private work: Float32Array | null = null;
+  private probs: Float64Array | null = null;
+  private keep: Int32Array | null = null;
 
   constructor(
     readonly opts: SamplingOptions,
@@ -46,9 +47,6 @@ export class Sampler {
   ) {
     this.rng = Xoshiro128.fromSeed(opts.seed);
     this.seen = new Set(prompt);
-    this.work = new Float32Array(vocabSize);
-    this.probs = new Float64Array(vocabSize);
-    this.keep = new Int32Array(vocabSize);
   }
 
   /**
@@ -92,7 +90,7 @@ export class Sampler {
 
   /** The logits with the penalties applied, in the sampler's own buffer. */
   private penalize(logits: Float32Array): Float32Array {
-    const x = this.work;
+    const x = (this.work ??= new Float32Array(this.vocabSize));
     x.set(logits);
     const { repetitionPenalty: rp, frequencyPenalty: fp, presencePenalty: pp } = this.opts;
     if (rp !== 1) for (const t of this.seen) x[t] = x[t]! > 0 ? x[t]! / rp : x[t]! * rp;
@@ -104,8 +102,8 @@ export class Sampler {
   private draw(x: Float32Array): number {
     const { temperature: T, topK, topP, minP } = this.opts;
     const V = this.vocabSize;
-    const keep = this.keep;
-    const p = this.probs;
+    const keep = (this.keep ??= new Int32Array(V));
+    const p = (this.probs ??= new Float64Array(V));
     // top-k: keep logits ≥ the k-th largest (ties kept, as Hugging Face does). Without it every token
     // is kept and p is indexed by token id directly (no `keep` indirection) until a truncation needs it.
     let n = V;
