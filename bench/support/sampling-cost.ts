@@ -1,7 +1,8 @@
 /**
  * What choosing the next token costs on the host, per sequence per step: the Sampler (src/engine/generate)
  * over real logits rows, for the settings servers see most. Serving pays it once per row of every
- * decode step, beside the step itself. The bench's models are random-init, so their logits are flat: the
+ * decode step, beside the step itself, except in a batch of plain greedy rows, whose tokens the step graph
+ * picks (BatchDecoder.stepGreedy): `greedy` here is what greedy costs with penalties or logprobs beside it. The bench's models are random-init, so their logits are flat: the
  * worst case for top-p, whose nucleus then holds most of the vocabulary (a trained model's is small).
  */
 import { parseGenerateOptions, type GenerateOptionsInput } from '../../src/engine/generate/options.js';
