@@ -66,18 +66,21 @@ export function buildStepGraph(cfg: LlamaConfig, opts: { linear?: LinearFactory 
   const cacheValid = g.cast(g.less(g.reshape(cacheCol, [1, 'M']), cached), 'float32'); // [B, M]
   const cacheBias = g.reshape(g.mul(g.sub(cacheValid, 1), -MASKED), ['B', 1, 1, 'M']); // [B, 1, 1, M]: 0 or MASKED
   const newBias = newTokenBias(newCol, newLengths, G, GS); // [B, 1, G·S, S]
+  // A decode step (S = 1) runs the new token's score and value products elementwise (thinMatmul): one
+  // test of S for all of them, since each test is two more nodes per product.
+  const single = g.equal(g.reduceMax(newCol), 0); // the new columns are [0]
 
   const newKv: { key: Tensor; value: Tensor }[] = [];
   const attend = (l: number, q: Tensor, k: Tensor, v: Tensor): Tensor => {
     newKv.push({ key: k, value: v });
     const qg = g.reshape(g.mul(q, 1 / Math.sqrt(HS)), ['B', NKV, GS, HS]); // [B, NKV, G·S, HS], pre-scaled
     const sCache = g.add(g.matmul(qg, g.transpose(cache[l]!.key, [0, 1, 3, 2])), cacheBias); // [B, NKV, G·S, M]
-    const sNew = g.add(g.matmul(qg, g.transpose(k, [0, 1, 3, 2])), newBias); // [B, NKV, G·S, S]
+    const sNew = g.add(g.thinMatmul(qg, k, { transB: true, single }), newBias); // [B, NKV, G·S, S]
     // One softmax over [cache | new] scores, split back to weigh the cached and the new values apart:
     // only the scores are concatenated, never the cache.
     const probs = g.softmax(g.concat([sCache, sNew], -1), -1); // [B, NKV, G·S, M+S]
     const [pCache, pNew] = g.splitLike(probs, -1, [[cache[0]!.key, 2], [inputIds, 1]]); // [B, NKV, G·S, M], [.., S]
-    const att = g.add(g.matmul(pCache!, cache[l]!.value), g.matmul(pNew!, v)); // [B, NKV, G·S, HS]
+    const att = g.add(g.matmul(pCache!, cache[l]!.value), g.thinMatmul(pNew!, v, { single })); // [B, NKV, G·S, HS]
     return g.reshape(att, ['B', NH, 'S', HS]); // [B, NH, S, HS]
   };
   const xf = llamaTrunk(cfg, p, { inputIds, positionIds }, linear, attend); // [B, S, C]

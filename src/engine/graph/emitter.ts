@@ -15,4 +15,13 @@ export interface Emitter {
   node(opType: string, inputs: string[], outputs: string[] | number, attrs?: Record<string, Attr>): string[];
   /** A 1-D int64 initializer (deduplicated), e.g. axes or a shape. */
   ints(values: readonly number[]): string;
+  /**
+   * Appends an ONNX If node: `cond` (a bool scalar) picks the branch that computes `outputs` at run time.
+   * Each branch appends its nodes through the emitter it is given (they read outer values by name) and
+   * returns the names of its results, one per output.
+   */
+  ifElse(cond: string, outputs: { name: string; dtype: DType }[], then: Branch, otherwise: Branch): void;
 }
+
+/** Builds one branch of an If node; returns the names of its results. */
+export type Branch = (e: Emitter) => string[];

@@ -1,18 +1,13 @@
 /** The op table's rows for matmul, layout (transpose, reshape, expand), reductions and softmax. */
 import { type Rows, fail, direct, sameDType, floatOnly, unaryFloat, reducedShape, keptGrad, expandTo, sameShape, noGrad } from './op-helpers.js';
+import type { Emitter } from './emitter.js';
 import * as g from './ops.js';
-import { type Shape, broadcast, divideDims, fmtShape, isStatic, numel } from './shape.js';
+import { type Dim, type Shape, broadcast, lastTwoSwapped, divideDims, fmtShape, isStatic, numel } from './shape.js';
 
-export const LAYOUT_OPS: Rows<'matmul' | 'transpose' | 'reshape' | 'expand' | 'reduceSum' | 'reduceMean' | 'reduceMax' | 'argMax' | 'softmax' | 'logSoftmax'> = {
+export const LAYOUT_OPS: Rows<'matmul' | 'thinMatmul' | 'transpose' | 'reshape' | 'expand' | 'reduceSum' | 'reduceMean' | 'reduceMax' | 'argMax' | 'softmax' | 'logSoftmax'> = {
   // ── linear algebra and layout ───────────────────────────────────────────────────────────────
   matmul: {
-    infer: ([a, b]) => {
-      const dtype = sameDType('matmul', [a!, b!]);
-      const bad = a!.rank < 2 || b!.rank < 2 || a!.shape[a!.rank - 1] !== b!.shape[b!.rank - 2];
-      const batch = bad ? null : broadcast(a!.shape.slice(0, -2), b!.shape.slice(0, -2));
-      if (!batch) fail(`matmul: expected [...,M,K] @ [...,K,N], got ${fmtShape(a!.shape)} @ ${fmtShape(b!.shape)}`);
-      return [{ shape: [...batch!, a!.shape[a!.rank - 2]!, b!.shape[b!.rank - 1]!], dtype }];
-    },
+    infer: ([a, b]) => [{ shape: productShape('matmul', a!.shape, b!.shape), dtype: sameDType('matmul', [a!, b!]) }],
     emit: direct('MatMul'),
     vjp: ({ inputs: [a, b] }, [gy]) => {
       const da = g.sumTo(g.matmul(gy!, g.transpose(b!)), a!); // [..., M, K]
@@ -27,6 +22,39 @@ export const LAYOUT_OPS: Rows<'matmul' | 'transpose' | 'reshape' | 'expand' | 'r
       }
       return [da, g.sumTo(g.matmul(g.transpose(a!), gy!), b!)];
     },
+  },
+  thinMatmul: {
+    // a [..., M, K] @ b [..., K, N], or @ bᵀ for b [..., N, K] with transB; batch dims broadcast.
+    // An optional third input, a one-element bool, says whether b has one row (shared by many products).
+    infer: ([a, b, single], { transB }) => {
+      if (single && (single.dtype !== 'bool' || numel(single.shape) !== 1))
+        fail(`thinMatmul: the one-row condition must be a one-element bool, got ${fmtShape(single.shape)} ${single.dtype}`);
+      const bShape = transB && b!.rank >= 2 ? [...b!.shape.slice(0, -2), b!.shape[b!.rank - 1]!, b!.shape[b!.rank - 2]!] : b!.shape;
+      return [{ shape: productShape('thinMatmul', a!.shape, bShape), dtype: sameDType('thinMatmul', [a!, b!]) }];
+    },
+    // One row of b at run time (a decode step's one new token) takes the elementwise branch: each product
+    // is then a dot or an outer product, and ONNX Runtime runs a MatMul of those as one tiny GEMM per batch
+    // entry (256 a layer at batch 32), which costs dispatch, not arithmetic. An If picks the branch per run.
+    emit: (e, { inputs: [a, b, given], outputs: [y], attrs: { transB } }) => {
+      const [A, B] = [e.name(a!), e.name(b!)];
+      // [..., M, K] · [..., 1, K] summed over K, or the outer product [..., M, 1] · [..., 1, N]
+      const elementwise = (t: Emitter, out: string[] | 1 = 1): string[] =>
+        transB ? t.node('ReduceSum', [t.node('Mul', [A, B], 1)[0]!, t.ints([-1])], out, { keepdims: 1 }) : t.node('Mul', [A, B], out);
+      const product = (t: Emitter, out: string[] | 1 = 1): string[] =>
+        t.node('MatMul', [A, transB ? t.node('Transpose', [B], 1, { perm: lastTwoSwapped(b!.rank) })[0]! : B], out);
+      const rowsOfB = b!.shape[b!.rank - 2]!;
+      // A fixed size is decided here (ONNX Runtime also checks the branch not taken, so it must fit).
+      if (typeof rowsOfB === 'number') return void (rowsOfB === 1 ? elementwise : product)(e, [e.name(y!)]);
+      // If's condition, a one-element bool: given (one for many products), or from b's shape here
+      const single = given ? e.name(given) : e.node('Equal', [e.node('Shape', [B], 1, { start: -2, end: -1 })[0]!, e.ints([1])], 1)[0]!;
+      e.ifElse(single, [{ name: e.name(y!), dtype: y!.dtype }], (t) => elementwise(t), (t) => product(t));
+    },
+    vjp: ({ inputs: [a, b, single], attrs: { transB } }, [gy]) => [
+      ...(transB
+        ? [g.sumTo(g.matmul(gy!, b!), a!), g.sumTo(g.matmul(g.transpose(gy!), a!), b!)]
+        : [g.sumTo(g.matmul(gy!, g.transpose(b!)), a!), g.sumTo(g.matmul(g.transpose(a!), gy!), b!)]),
+      ...(single ? [null] : []),
+    ],
   },
   transpose: {
     infer: ([x], { perm }) => {
@@ -143,3 +171,10 @@ export const LAYOUT_OPS: Rows<'matmul' | 'transpose' | 'reshape' | 'expand' | 'r
     vjp: ({ outputs: [y], attrs: { axis } }, [gy]) => [g.sub(gy!, g.mul(g.exp(y!), g.reduceSum(gy!, axis, true)))],
   },
 };
+
+/** [..., M, K] @ [..., K, N] → [..., M, N], batch dims broadcast. */
+function productShape(op: string, a: Shape, b: Shape): Dim[] {
+  const bad = a.length < 2 || b.length < 2 || a[a.length - 1] !== b[b.length - 2];
+  const batch = bad ? null : broadcast(a.slice(0, -2), b.slice(0, -2));
+  return batch ? [...batch, a[a.length - 2]!, b[b.length - 1]!] : fail(`${op}: expected [...,M,K] @ [...,K,N], got ${fmtShape(a)} @ ${fmtShape(b)}`);
+}

@@ -55,6 +55,14 @@ const CASES: Record<OpName, Case[]> = {
     { inputs: [N(2, 3, 4), N(4, 5)], build: g.matmul }, // shared weight: dB folded into one GEMM
     { inputs: [N(2, 1, 3, 4), N(3, 4, 2)], build: g.matmul }, // batch dims broadcast both ways
   ],
+  // b of one row runs elementwise in the If's then branch, more rows the MatMul branch; both are checked
+  // against finite differences of what ONNX Runtime computed, so a wrong branch value fails
+  thinMatmul: [
+    { inputs: [N(2, 3, 4), N(2, 1, 4)], build: (a, b) => g.thinMatmul(a, b, { transB: true }) }, // a dot per row
+    { inputs: [N(2, 3, 4), N(2, 5, 4)], build: (a, b) => g.thinMatmul(a, b, { transB: true }) },
+    { inputs: [N(2, 3, 1), N(1, 1, 5)], build: (a, b) => g.thinMatmul(a, b) }, // an outer product, batch broadcast
+    { inputs: [N(1, 3, 2), N(2, 2, 5)], build: (a, b) => g.thinMatmul(a, b) },
+  ],
   transpose: [{ inputs: [N(2, 3, 4)], build: (x) => g.transpose(x, [2, 0, 1]) }],
   reshape: [{ inputs: [N(2, 6)], build: (x) => g.reshape(x, [3, -1]) }],
   expand: [{ inputs: [N(3, 1)], build: (x) => g.expand(x, [2, 3, 4]) }],
@@ -168,5 +176,56 @@ describe('argMax values (its gradient check cannot see which index it picks)', (
   it('refuses an integer tensor', () => {
     const graph = new Graph('argmax-int');
     expect(() => g.argMax(graph.input('i', [3], 'int64'))).toThrow(/argMax: expected a float tensor/);
+  });
+});
+
+describe('thinMatmul over a run-time row count (the If node picks the branch per run)', () => {
+  /** A plain triple-loop a @ b (or a @ bᵀ) over [batch, rows, cols] arrays, the reference. */
+  function reference(a: Float32Array, b: Float32Array, batch: number, M: number, K: number, N: number, transB: boolean): number[] {
+    const y: number[] = [];
+    for (let z = 0; z < batch; z++)
+      for (let m = 0; m < M; m++)
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += a[(z * M + m) * K + k]! * b[transB ? (z * N + n) * K + k : (z * K + k) * N + n]!;
+          y.push(s);
+        }
+    return y;
+  }
+  const fill = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(seed + i * 1.7));
+
+  it.each(['tested per product', 'shared'])('gives the matrix product with one row of b (elementwise) and with several (MatMul), condition %s', async (how) => {
+    const graph = new Graph('thin');
+    const q = graph.input('q', ['B', 'GS', 4]);
+    const k = graph.input('k', ['B', 'S', 4]);
+    const p = graph.input('p', ['B', 'GS', 'S']);
+    const v = graph.input('v', ['B', 'S', 3]);
+    const single = how === 'shared' ? g.equal(g.reduceMax(g.arange(k, 1)), 0) : undefined;
+    graph.output('scores', g.thinMatmul(q, k, { transB: true, single })); // [B, GS, S]
+    graph.output('values', g.thinMatmul(p, v, { single })); // [B, GS, 3]
+    const s = await Session.create(graph, { threads: 1 });
+    for (const S of [1, 3]) {
+      const B = 2;
+      const GS = 2 * S;
+      const [qd, kd, pd, vd] = [fill(B * GS * 4, 1), fill(B * S * 4, 2), fill(B * GS * S, 3), fill(B * S * 3, 4)];
+      const res = await s.run({
+        q: new ort.Tensor('float32', qd, [B, GS, 4]),
+        k: new ort.Tensor('float32', kd, [B, S, 4]),
+        p: new ort.Tensor('float32', pd, [B, GS, S]),
+        v: new ort.Tensor('float32', vd, [B, S, 3]),
+      });
+      expect(res.scores!.dims).toEqual([B, GS, S]);
+      expect(res.values!.dims).toEqual([B, GS, 3]);
+      const close = (got: ort.Tensor, want: number[]): void => Array.from(got.data as Float32Array).forEach((x, i) => expect(x).toBeCloseTo(want[i]!, 5));
+      close(res.scores!, reference(qd, kd, B, GS, 4, S, true));
+      close(res.values!, reference(pd, vd, B, GS, S, 3, false));
+    }
+  });
+
+  it('refuses operands whose inner dims differ, naming both shapes', () => {
+    const graph = new Graph('thin-bad');
+    expect(() => g.thinMatmul(graph.input('a', ['B', 2, 4]), graph.input('b', ['B', 'S', 3]), { transB: true })).toThrow(/thinMatmul: expected .*\[B,2,4\]/);
+    const [a, b] = [graph.input('x', ['B', 2, 'S']), graph.input('y', ['B', 'S', 3])];
+    expect(() => g.thinMatmul(a, b, { single: graph.input('s', [2], 'bool') })).toThrow(/thinMatmul: the one-row condition must be a one-element bool, got \[2\] bool/);
   });
 });

@@ -30,6 +30,7 @@ export interface OpAttrs {
   where: None;
   cast: { to: DType };
   matmul: None;
+  thinMatmul: { transB: boolean };
   transpose: { perm: number[] };
   reshape: { shape: Dim[] };
   expand: { shape: Dim[] };

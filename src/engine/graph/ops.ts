@@ -4,7 +4,7 @@
  */
 import type { Graph } from './graph.js';
 import type { OpAttrs, OpName } from './op-table.js';
-import { type DType, type Shape, ShapeError, isStatic, normAxis } from './shape.js';
+import { type DType, type Shape, ShapeError, isStatic, lastTwoSwapped, normAxis } from './shape.js';
 import { Tensor } from './tensor.js';
 
 export type Operand = Tensor | number;
@@ -53,10 +53,17 @@ export const cast = (x: Tensor, to: DType): Tensor => (x.dtype === to ? x : appl
 // ── linear algebra and layout ───────────────────────────────────────────────────────────────────
 /** Batched matrix product [..., M, K] @ [..., K, N] → [..., M, N]; batch dims broadcast. */
 export const matmul = (a: Tensor, b: Tensor): Tensor => apply1('matmul', [a, b], {});
+/**
+ * a @ b, or a @ bᵀ with `transB`, where b's second-to-last dim is a run-time size that is often 1 (the new
+ * tokens of a decode step). With one row of b, the product runs elementwise (a dot or an outer product per
+ * batch entry) instead of as one tiny GEMM per batch entry; an If node picks the way at run time.
+ * `single` (a one-element bool, true exactly when b has one row) lets many products share one test of b's shape.
+ */
+export const thinMatmul = (a: Tensor, b: Tensor, opts: { transB?: boolean; single?: Tensor } = {}): Tensor =>
+  apply1('thinMatmul', opts.single ? [a, b, opts.single] : [a, b], { transB: opts.transB ?? false });
 /** Permutes dims; by default swaps the last two. */
 export function transpose(x: Tensor, perm?: number[]): Tensor {
-  const p = perm ?? [...x.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i));
-  return apply1('transpose', [x], { perm: p });
+  return apply1('transpose', [x], { perm: perm ?? lastTwoSwapped(x.rank) });
 }
 /** Reshape; one dim may be -1. With `like`, the target is like's run-time shape (for named dims). */
 export function reshape(x: Tensor, shape: Shape, like?: Tensor): Tensor {

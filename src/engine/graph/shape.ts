@@ -69,3 +69,6 @@ export function normAxis(axis: number, rank: number, op: string): number {
 export class ShapeError extends Error {
   override name = 'ShapeError';
 }
+
+/** The permutation that swaps the last two of `rank` dims (a batched matrix transpose). */
+export const lastTwoSwapped = (rank: number): number[] => [...Array(rank).keys()].map((i) => (i < rank - 2 ? i : 2 * rank - 3 - i));

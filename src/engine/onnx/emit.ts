@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import protobuf, { type onnx as proto } from 'onnx-proto';
-import type { Attr, Emitter } from '../graph/emitter.js';
+import type { Attr, Branch, Emitter } from '../graph/emitter.js';
 import type { Graph } from '../graph/graph.js';
 import { OPS, type OpName, onnxDType } from '../graph/op-table.js';
 import type { DType, Shape } from '../graph/shape.js';
@@ -45,7 +45,9 @@ export function emitModel(graph: Graph, opts: { bake?: Record<string, TensorData
     else names.set(o.tensor, o.name);
   }
   const usedConstants = new Set<Tensor>();
-  const emitter: Emitter = {
+  let nodeCount = 0; // node names are unique across the model, branches included
+  /** An emitter that appends to `into`: the graph's node list, or an If branch's. */
+  const emitterInto = (into: proto.INodeProto[]): Emitter => ({
     name(t) {
       const leaf = graph.leaves.get(t);
       if (leaf?.kind === 'constant') usedConstants.add(t);
@@ -59,8 +61,8 @@ export function emitModel(graph: Graph, opts: { bake?: Record<string, TensorData
       const domain = dot < 0 ? '' : opType.slice(0, dot);
       if (domain && !(domain in DOMAIN_OPSETS)) throw new Error(`emit: unknown operator domain '${domain}' in ${opType}; add its version to DOMAIN_OPSETS`);
       if (domain) domains.add(domain);
-      protoNodes.push({
-        name: `n${protoNodes.length}_${opType.slice(dot + 1)}`,
+      into.push({
+        name: `n${nodeCount++}_${opType.slice(dot + 1)}`,
         opType: opType.slice(dot + 1),
         ...(domain ? { domain } : {}),
         input: inputs,
@@ -70,6 +72,7 @@ export function emitModel(graph: Graph, opts: { bake?: Record<string, TensorData
       return outs;
     },
     ints(values) {
+      // Initializers of the main graph: a branch reads them as outer-scope values.
       const key = values.join(',');
       let n = ints.get(key);
       if (!n) {
@@ -78,7 +81,20 @@ export function emitModel(graph: Graph, opts: { bake?: Record<string, TensorData
       }
       return n;
     },
-  };
+    ifElse(cond, outputs, then, otherwise) {
+      const branch = (name: string, build: Branch): proto.IAttributeProto => {
+        const nodes: proto.INodeProto[] = [];
+        const results = build(emitterInto(nodes));
+        if (results.length !== outputs.length) throw new Error(`emit: an If branch returned ${results.length} values for ${outputs.length} outputs`);
+        // Types only: each branch's shapes may differ (ONNX Runtime infers them at run time).
+        const output = results.map((r, i) => ({ name: r, type: { tensorType: { elemType: onnxDType(outputs[i]!.dtype) } } }));
+        return { name, type: onnx.AttributeProto.AttributeType.GRAPH, g: { name: `${name}${nodeCount}`, node: nodes, output } };
+      };
+      const attribute = [branch('then_branch', then), branch('else_branch', otherwise)];
+      into.push({ name: `n${nodeCount++}_If`, opType: 'If', input: [cond], output: outputs.map((o) => o.name), attribute });
+    },
+  });
+  const emitter = emitterInto(protoNodes);
 
   for (const n of needed) OPS[n.op as OpName].emit(emitter, n as Node<never>);
   for (const a of aliases) emitter.node('Identity', [emitter.name(a.tensor)], [a.name]);
