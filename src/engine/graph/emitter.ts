@@ -16,7 +16,7 @@ export interface Emitter {
   /** A 1-D int64 initializer (deduplicated), e.g. axes or a shape. */
   ints(values: readonly number[]): string;
   /**
-   * Appends an ONNX If node: `cond` (a bool scalar) picks the branch that computes `outputs` at run time.
+   * Appends an ONNX If node: `cond` (a one-element bool) picks the branch that computes `outputs` at run time.
    * Each branch appends its nodes through the emitter it is given (they read outer values by name) and
    * returns the names of its results, one per output.
    */
