@@ -56,7 +56,7 @@ export class Sampler {
    */
   get plainGreedy(): boolean {
     const o = this.opts;
-    return (o.temperature === 0 || o.topK === 1) && !this.penalized && !o.logprobs && o.topLogprobs === 0;
+    return this.greedy && !this.penalized && !o.logprobs && o.topLogprobs === 0;
   }
 
   /** Chooses the next token from logits [V] and records it as generated. */
@@ -66,7 +66,7 @@ export class Sampler {
     // Only the penalties write to the row, so without them it is read where it lies.
     const x = this.penalized ? this.penalize(logits) : logits;
     const o = this.opts;
-    const choice: TokenChoice = this.take(o.temperature === 0 || o.topK === 1 ? argmax(x) : this.draw(x));
+    const choice: TokenChoice = this.take(this.greedy ? argmax(x) : this.draw(x));
     if (o.logprobs || o.topLogprobs > 0) {
       const lse = logSumExp(x);
       choice.logprob = x[choice.id]! - lse;
@@ -81,6 +81,11 @@ export class Sampler {
     this.seen.add(id);
     this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
     return { id };
+  }
+
+  /** Temperature 0 or top-k 1: the choice is the argmax. */
+  private get greedy(): boolean {
+    return this.opts.temperature === 0 || this.opts.topK === 1;
   }
 
   private get penalized(): boolean {
