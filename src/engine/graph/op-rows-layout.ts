@@ -29,7 +29,7 @@ export const LAYOUT_OPS: Rows<'matmul' | 'thinMatmul' | 'transpose' | 'reshape' 
     infer: ([a, b, single], { transB }) => {
       if (single && (single.dtype !== 'bool' || numel(single.shape) !== 1))
         fail(`thinMatmul: the one-row condition must be a one-element bool, got ${fmtShape(single.shape)} ${single.dtype}`);
-      const bShape = transB && b!.rank >= 2 ? [...b!.shape.slice(0, -2), b!.shape[b!.rank - 1]!, b!.shape[b!.rank - 2]!] : b!.shape;
+      const bShape = transB && b!.rank >= 2 ? lastTwoSwapped(b!.rank).map((i) => b!.shape[i]!) : b!.shape;
       return [{ shape: productShape('thinMatmul', a!.shape, bShape), dtype: sameDType('thinMatmul', [a!, b!]) }];
     },
     // One row of b at run time (a decode step's one new token) takes the elementwise branch: each product
